@@ -1,0 +1,113 @@
+"""``Assistant``: the one object the CLI, the web chat and scripts talk to.
+
+It owns the settings, the index and the answerer, syncs the corpus before the first question
+(and whenever asked to re-scan), and resolves which article a question is about.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant.answer.extractive import ExtractiveAnswerer
+from assistant.answer.model import Answer
+from assistant.config import Settings
+from assistant.errors import UserError
+from assistant.followup import History, standalone_question
+from assistant.index import IndexedArticle, PassageIndex, ProgressFactory, SyncReport
+from assistant.retrieval import HybridRetriever
+
+ALL_ARTICLES = "all"
+
+
+@dataclass(frozen=True)
+class ArticleInfo:
+    id: str
+    title: str
+    path: str
+    url: str | None
+    passages: int
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "title": self.title, "path": self.path, "url": self.url, "passages": self.passages}
+
+
+class Assistant:
+    """Ask questions about the articles in a corpus folder; see design.md for the contract."""
+
+    def __init__(self, corpus_dir: str | Path | None = None, data_dir: str | Path | None = None, **overrides):
+        values = {k: v for k, v in {"corpus_dir": corpus_dir, "data_dir": data_dir, **overrides}.items() if v is not None}
+        self.settings = Settings(**values)
+        self.index = PassageIndex(self.settings)
+        self.retriever = HybridRetriever(self.index)
+        self.answerer = ExtractiveAnswerer(self.index, max_quotes=self.settings.max_quotes)
+        self.last_sync: SyncReport | None = None
+        self._lock = threading.Lock()
+
+    # -- corpus ---------------------------------------------------------------------------
+    def sync(self, progress: ProgressFactory | None = None) -> SyncReport:
+        """Bring the index in line with the corpus folder (cheap when nothing changed)."""
+        with self._lock:
+            self.last_sync = self.index.sync(Path(self.settings.corpus_dir), progress=progress)
+            return self.last_sync
+
+    def _ensure_synced(self) -> None:
+        if self.last_sync is None:
+            self.sync()
+
+    def articles(self) -> list[ArticleInfo]:
+        self._ensure_synced()
+        return [
+            ArticleInfo(a.id, a.title, a.path, a.url, len(a.passages))
+            for a in sorted(self.index.articles.values(), key=lambda a: a.id)
+        ]
+
+    def _scope(self, article: str | None) -> tuple[list[IndexedArticle], str | None]:
+        indexed = self.index.articles
+        if not indexed:
+            raise UserError(f"no articles to answer from: put a .txt, .md, .html or .pdf file in {self.settings.corpus_dir}")
+        if article in (None, "", ALL_ARTICLES):
+            chosen = sorted(indexed.values(), key=lambda a: a.id)
+            return chosen, chosen[0].id if len(chosen) == 1 else ALL_ARTICLES
+        if article not in indexed:
+            known = ", ".join(sorted(indexed))
+            raise UserError(f"no article '{article}' in the corpus (known: {known}, or '{ALL_ARTICLES}')")
+        return [indexed[article]], article
+
+    # -- questions ------------------------------------------------------------------------
+    def ask(self, question: str, article: str | None = None, history: History | None = None, top_k: int | None = None) -> Answer:
+        """Answer one question (with optional earlier turns) from the chosen article."""
+        answer: Answer | None = None
+        for event in self.stream(question, article=article, history=history, top_k=top_k):
+            if isinstance(event, Answer):
+                answer = event
+        assert answer is not None
+        return answer
+
+    def stream(
+        self, question: str, article: str | None = None, history: History | None = None, top_k: int | None = None
+    ) -> Iterator[str | Answer]:
+        """Yield pieces of the answer text as they are ready, then the final ``Answer``."""
+        question = (question or "").strip()
+        if not question:
+            raise UserError("the question is empty")
+        started = time.perf_counter()
+        self._ensure_synced()
+        articles, label = self._scope(article)
+        query = standalone_question(question, history)
+        retrieved = self.retriever.retrieve(query, articles, top_k or self.settings.top_k)
+        retrieved_at = time.perf_counter()
+        answer = self.answerer.answer(question, query, retrieved, label)
+        finished = time.perf_counter()
+        answer.standalone_question = query
+        answer.timings_ms = {
+            "retrieve": (retrieved_at - started) * 1000,
+            "answer": (finished - retrieved_at) * 1000,
+            "total": (finished - started) * 1000,
+        }
+        for piece in answer.text.split("” "):
+            yield piece if piece.endswith("]") or piece == answer.text else piece + "” "
+        yield answer
