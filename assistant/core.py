@@ -6,6 +6,7 @@ It owns the settings, the index and the answerer, syncs the corpus before the fi
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -108,6 +109,7 @@ class Assistant:
             "answer": (finished - retrieved_at) * 1000,
             "total": (finished - started) * 1000,
         }
-        for piece in answer.text.split("” "):
-            yield piece if piece.endswith("]") or piece == answer.text else piece + "” "
+        quotes = re.split(r"(?<=\]) ", answer.text)
+        for i, quote in enumerate(quotes):
+            yield quote if i == len(quotes) - 1 else quote + " "
         yield answer

@@ -4,8 +4,9 @@ No generative model is involved, so nothing can be invented: every quoted word i
 the cleaned article text. Each candidate sentence (from the retrieved passages) is scored by
 the cosine similarity of its stored MiniLM embedding to the question plus the share of the
 question's content words it contains (weighted by rarity in the article). The best sentence
-is quoted when its score clears a threshold calibrated on the question sets in ``tests/data``;
-otherwise the answer is the plain refusal, with no citations.
+is quoted when its score clears a threshold calibrated on the question sets in ``tests/data``,
+or when it holds every content word of the question; otherwise the answer is the plain
+refusal, with no citations.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from assistant.answer.expectations import required_content
 from assistant.answer.model import NOT_IN_ARTICLE, Answer, Citation
 from assistant.index import PassageIndex
 from assistant.retrieval import RetrievedPassage
@@ -23,8 +25,9 @@ from assistant.text_terms import content_stems
 
 DENSE_WEIGHT = 0.6
 LEXICAL_WEIGHT = 0.4
-FOUND_THRESHOLD = 0.42
-SECOND_QUOTE_RATIO = 0.92
+FOUND_THRESHOLD = 0.44
+SECOND_QUOTE_RATIO = 0.9
+FULL_COVERAGE = 0.999
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,15 @@ class ScoredSentence:
     @property
     def text(self) -> str:
         return self.retrieved.article.text[self.start : self.end]
+
+    def answers(self, threshold: float) -> bool:
+        """Close enough in meaning, or holding every content word of the question."""
+        return self.score >= threshold or self.lexical >= FULL_COVERAGE
+
+
+def quoted(sentence: str) -> str:
+    """The sentence in quote marks, unless it already carries its own (a quoted speaker)."""
+    return sentence if sentence[0] in "“\"" else f"“{sentence}”"
 
 
 def _lexical_overlap(question_stems: list[str], sentence_stems: set[str], idf: dict[str, float]) -> float:
@@ -71,9 +83,10 @@ class ExtractiveAnswerer:
         return self._idf_cache[article.version]
 
     def score_sentences(self, query: str, retrieved: list[RetrievedPassage]) -> list[ScoredSentence]:
-        """Every sentence of the retrieved passages, best first."""
+        """The sentences of the retrieved passages that could answer the question, best first."""
         question_vector = np.asarray(self.index.query_vector(query), dtype=np.float32)
         question_stems = content_stems(query)
+        must_contain = required_content(query)
         scored: list[ScoredSentence] = []
         for hit in retrieved:
             article = hit.article
@@ -82,6 +95,8 @@ class ExtractiveAnswerer:
             for i, (start, end) in enumerate(article.sentences):
                 if start < hit.passage.start or end > hit.passage.end:
                     continue
+                if must_contain and not must_contain.search(article.text[start:end]):
+                    continue
                 dense = float(vectors[i] @ question_vector)
                 lexical = _lexical_overlap(question_stems, set(content_stems(article.text[start:end])), idf)
                 scored.append(ScoredSentence(hit, start, end, dense, lexical))
@@ -89,11 +104,11 @@ class ExtractiveAnswerer:
 
     def answer(self, question: str, query: str, retrieved: list[RetrievedPassage], article_label: str | None) -> Answer:
         ranked = self.score_sentences(query, retrieved)
-        if not ranked or ranked[0].score < self.threshold:
+        if not ranked or not ranked[0].answers(self.threshold):
             return Answer(question=question, text=NOT_IN_ARTICLE, found=False, article=article_label, backend=self.name)
         best = ranked[0].score
         chosen = [ranked[0]] + [
-            s for s in ranked[1 : self.max_quotes] if s.score >= self.threshold and s.score >= SECOND_QUOTE_RATIO * best
+            s for s in ranked[1 : self.max_quotes] if s.answers(self.threshold) and s.score >= SECOND_QUOTE_RATIO * best
         ]
         chosen.sort(key=lambda s: (s.retrieved.article.id, s.start))
         citations: list[Citation] = []
@@ -104,7 +119,7 @@ class ExtractiveAnswerer:
             if key not in numbers:
                 numbers[key] = len(numbers) + 1
                 citations.append(self._citation(numbers[key], sentence))
-            parts.append(f"“{sentence.text}” [{numbers[key]}]")
+            parts.append(f"{quoted(sentence.text)} [{numbers[key]}]")
         return Answer(
             question=question, text=" ".join(parts), found=True, article=article_label, backend=self.name, citations=citations
         )
