@@ -18,7 +18,7 @@ _SPACED_NAMED_ENTITY = re.compile(r"&\s*(amp|quot|apos|lt|gt|nbsp|rsquo|lsquo|rd
 
 _APOSTROPHES = "'’"
 # "it ' s", "didn’ t", "they'' re": a contraction or possessive split by spaces or a doubled mark.
-_SPLIT_CONTRACTION = re.compile(rf"(\w) ?([{_APOSTROPHES}])[{_APOSTROPHES}]* ?(s|t|re|ll|ve|d|m)\b")
+_SPLIT_CONTRACTION = re.compile(rf"(\w) ?([{_APOSTROPHES}])[{_APOSTROPHES}]* ?(s|t|re|ll|ve|d|m)\b(?![-'’])")
 # "clients ’ depressive": a plural possessive with a space before the mark.
 _SPACED_PLURAL_POSSESSIVE = re.compile(r"(\ws) ([’])(?=\s)")
 _SPACE_AFTER_OPENING_QUOTE = re.compile(r"([“‘]) +")

@@ -1,4 +1,4 @@
-"""The ``assistant`` command: ask, chat, index, serve, articles.
+"""The ``assistant`` command: ask, chat, index, serve, articles, eval.
 
 Exit codes: 0 answered (found or not), 2 bad usage or bad input (one line on stderr),
 1 internal error (one line on stderr; ``ASSISTANT_DEBUG=1`` shows the traceback).
@@ -17,8 +17,15 @@ from assistant.errors import UserError
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
 
 
+class _OneLineErrors(argparse.ArgumentParser):
+    """Usage errors as one line, like every other error the command prints."""
+
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"error: {message} (try '{self.prog} --help')\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="assistant", description="Ask questions about the articles in corpus/.")
+    parser = _OneLineErrors(prog="assistant", description="Ask questions about the articles in corpus/.")
     parser.add_argument("--corpus-dir", help="folder of articles (default: ./corpus, env ASSISTANT_CORPUS_DIR)")
     parser.add_argument("--data-dir", help="where the index lives (env ASSISTANT_DATA_DIR)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -41,19 +48,32 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="default 127.0.0.1")
     serve.add_argument("--port", type=int, help="default 7860")
 
+    evaluate = commands.add_parser("eval", help="measure answer quality and speed on a QA file")
+    evaluate.add_argument("qa_file")
+    evaluate.add_argument("--article", help="article id (default: the one the QA file names)")
+    evaluate.add_argument("--backend", default="extractive", help="comma-separated backends to compare")
+    evaluate.add_argument("--retrieval", default=None, help="comma-separated: hybrid, dense, lexical")
+    evaluate.add_argument("--passage-tokens", default=None, help="comma-separated passage sizes in tokens")
+    evaluate.add_argument("--rewrite", default="on", help="follow-up rewriting: on, off or on,off")
+    evaluate.add_argument("--top-k", type=int)
+    evaluate.add_argument("--report", default="eval-report.json", help="where to write the JSON report")
+
     articles = commands.add_parser("articles", help="list the indexed articles")
     articles.add_argument("--json", action="store_true")
     return parser
 
 
-def _assistant(args):
+def _assistant(args, embeddings=None, **variant):
     from pydantic import ValidationError
 
     from assistant.core import Assistant
 
     overrides = {"backend": getattr(args, "backend", None), "host": getattr(args, "host", None), "port": getattr(args, "port", None)}
+    overrides.update(variant)
+    if getattr(args, "top_k", None):
+        overrides["top_k"] = args.top_k
     try:
-        return Assistant(corpus_dir=args.corpus_dir, data_dir=args.data_dir, **overrides)
+        return Assistant(corpus_dir=args.corpus_dir, data_dir=args.data_dir, embeddings=embeddings, **overrides)
     except ValidationError as error:
         first = error.errors()[0]
         raise UserError(f"bad setting {'.'.join(map(str, first['loc']))}: {first['msg']}") from error
@@ -136,6 +156,57 @@ def _serve(args) -> int:
     return EXIT_OK
 
 
+def _variants(args) -> list[dict]:
+    """The cartesian product of the comma-separated variant options."""
+    from itertools import product
+
+    from assistant.config import Settings
+
+    defaults = Settings()
+
+    def values(option: str | None, default, convert=str) -> list:
+        return [convert(v.strip()) for v in option.split(",") if v.strip()] if option else [default]
+
+    try:
+        combos = product(
+            values(args.backend, defaults.backend),
+            values(args.retrieval, defaults.retrieval),
+            values(args.passage_tokens, defaults.passage_tokens, int),
+            values(args.rewrite, "on"),
+        )
+        return [
+            {"backend": b, "retrieval": r, "passage_tokens": t, "rewrite_followups": {"on": True, "off": False}[w]}
+            for b, r, t, w in combos
+        ]
+    except (ValueError, KeyError) as error:
+        raise UserError(f"bad variant option: {error}") from error
+
+
+def _eval(args) -> int:
+    from pathlib import Path
+
+    from assistant.config import Settings
+    from assistant.evaluation import evaluate, format_table
+
+    reports = []
+    base_dir = Path(args.data_dir) if args.data_dir else Settings().data_dir
+    model = None  # loaded once, shared by every variant
+    for variant in _variants(args):
+        # A passage size other than the configured one gets its own index, so the main one is kept.
+        tokens = variant["passage_tokens"]
+        data_dir = base_dir if tokens == Settings().passage_tokens else base_dir.with_name(f"{base_dir.name}-{tokens}t")
+        args.backend = variant["backend"]
+        bot = _assistant(argparse.Namespace(**{**vars(args), "data_dir": str(data_dir)}), embeddings=model, **variant)
+        model = bot.index.embeddings.inner
+        reports.append(evaluate(bot, Path(args.qa_file), article=args.article))
+    print(format_table(reports))
+    report_path = Path(args.report)
+    payload = [r.to_dict() for r in reports]
+    report_path.write_text(json.dumps(payload if len(payload) > 1 else payload[0], ensure_ascii=False, indent=2), encoding="utf-8")
+    print(f"report written to {report_path}")
+    return EXIT_OK
+
+
 def _articles(args) -> int:
     bot = _assistant(args)
     listed = bot.articles()
@@ -148,7 +219,7 @@ def _articles(args) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"ask": _ask, "chat": _chat, "index": _index, "serve": _serve, "articles": _articles}
+COMMANDS = {"ask": _ask, "chat": _chat, "index": _index, "serve": _serve, "articles": _articles, "eval": _eval}
 
 
 def main(argv: list[str] | None = None) -> int:

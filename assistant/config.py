@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     embedding_model: str = ""  # a local folder; empty means the bundled MiniLM
     passage_tokens: int = 128
     top_k: int = 4
+    retrieval: Literal["hybrid", "dense", "lexical"] = "hybrid"
+    rewrite_followups: bool = True
     max_quotes: int = 2
     host: str = "127.0.0.1"
     port: int = 7860

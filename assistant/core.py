@@ -39,14 +39,17 @@ class ArticleInfo:
 class Assistant:
     """Ask questions about the articles in a corpus folder; see design.md for the contract."""
 
-    def __init__(self, corpus_dir: str | Path | None = None, data_dir: str | Path | None = None, **overrides):
+    def __init__(
+        self, corpus_dir: str | Path | None = None, data_dir: str | Path | None = None, embeddings=None, **overrides
+    ):
+        """Settings come from the environment, overridden by the arguments; ``embeddings`` reuses a loaded model."""
         values = {k: v for k, v in {"corpus_dir": corpus_dir, "data_dir": data_dir, **overrides}.items() if v is not None}
         self.settings = Settings(**values)
-        self.index = PassageIndex(self.settings)
+        self.index = PassageIndex(self.settings, embeddings=embeddings)
         self.retriever = HybridRetriever(self.index)
         self.answerer = ExtractiveAnswerer(self.index, max_quotes=self.settings.max_quotes)
         self.last_sync: SyncReport | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # a question never reads the index while a re-scan rewrites it
 
     # -- corpus ---------------------------------------------------------------------------
     def sync(self, progress: ProgressFactory | None = None) -> SyncReport:
@@ -66,7 +69,8 @@ class Assistant:
             for a in sorted(self.index.articles.values(), key=lambda a: a.id)
         ]
 
-    def _scope(self, article: str | None) -> tuple[list[IndexedArticle], str | None]:
+    def scope(self, article: str | None) -> tuple[list[IndexedArticle], str | None]:
+        """The articles a question searches, and the label answers carry (an id, or 'all')."""
         indexed = self.index.articles
         if not indexed:
             raise UserError(f"no articles to answer from: put a .txt, .md, .html or .pdf file in {self.settings.corpus_dir}")
@@ -96,13 +100,14 @@ class Assistant:
         if not question:
             raise UserError("the question is empty")
         started = time.perf_counter()
-        self._ensure_synced()
-        articles, label = self._scope(article)
-        query = standalone_question(question, history)
-        retrieved = self.retriever.retrieve(query, articles, top_k or self.settings.top_k)
-        retrieved_at = time.perf_counter()
-        answer = self.answerer.answer(question, query, retrieved, label)
-        finished = time.perf_counter()
+        with self._lock:
+            self._ensure_synced()
+            articles, label = self.scope(article)
+            query = standalone_question(question, history) if self.settings.rewrite_followups else question
+            retrieved = self.retriever.retrieve(query, articles, top_k or self.settings.top_k, mode=self.settings.retrieval)
+            retrieved_at = time.perf_counter()
+            answer = self.answerer.answer(question, query, retrieved, label)
+            finished = time.perf_counter()
         answer.standalone_question = query
         answer.timings_ms = {
             "retrieve": (retrieved_at - started) * 1000,

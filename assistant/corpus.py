@@ -18,6 +18,8 @@ SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
 # Bump when cleaning or loading changes what text an unchanged file produces, so the index re-embeds.
 LOADER_VERSION = "1"
 _TITLE_MAX_CHARS = 160
+# What PDF tools write as the title when nobody gave one.
+_PLACEHOLDER_TITLES = {"", "anonymous", "untitled", "unspecified", "unknown", "title", "document", "microsoft word"}
 
 
 @dataclass(frozen=True)
@@ -80,20 +82,26 @@ def _split_title(body: str, fallback: str) -> tuple[str, str]:
     return fallback, body
 
 
-def _decode(raw: bytes, path: Path) -> str:
+def _decode(raw: bytes) -> str:
+    """UTF-8 (with or without BOM), UTF-16 with a BOM, else Windows-1252; never text with NULs."""
+    encoding = "utf-16" if raw.startswith((b"\xff\xfe", b"\xfe\xff")) else "utf-8-sig"
     try:
-        return raw.decode("utf-8-sig")
+        text = raw.decode(encoding)
     except UnicodeDecodeError:
         try:
-            return raw.decode("cp1252")
+            text = raw.decode("cp1252")
         except UnicodeDecodeError as error:
-            raise ArticleLoadError("not UTF-8 or Windows-1252 text") from error
+            raise ArticleLoadError("not UTF-8, UTF-16 or Windows-1252 text") from error
+    if "\x00" in text:
+        raise ArticleLoadError("binary data, not text")
+    return text
 
 
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+", re.MULTILINE)
 _MD_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 _MD_LINK = re.compile(r"\[([^\]]+)\]\((?:[^)]*)\)")
 _MD_EMPHASIS = re.compile(r"(\*\*|__|\*|`)(?=\S)(.+?)(?<=\S)\1")
+_MD_UNDERSCORE_EMPHASIS = re.compile(r"(?<!\w)_(?=\S)(.+?)(?<=\S)_(?!\w)")
 _MD_QUOTE_OR_BULLET = re.compile(r"^\s{0,3}(?:>\s?|[-*+]\s+)", re.MULTILINE)
 
 
@@ -103,7 +111,8 @@ def markdown_to_text(markdown: str) -> str:
     text = _MD_LINK.sub(r"\1", text)
     text = _MD_HEADING.sub("", text)
     text = _MD_QUOTE_OR_BULLET.sub("", text)
-    return _MD_EMPHASIS.sub(r"\2", text)
+    text = _MD_EMPHASIS.sub(r"\2", text)
+    return _MD_UNDERSCORE_EMPHASIS.sub(r"\1", text)
 
 
 def _html_text(raw: str) -> tuple[str, str | None, str | None]:
@@ -122,14 +131,17 @@ def _pdf_text(path: Path) -> tuple[str, str | None]:
     try:
         reader = PdfReader(path)
         pages = [page.extract_text() or "" for page in reader.pages]
-        title = (reader.metadata or {}).get("/Title") if reader.metadata else None
+        title = reader.metadata.get("/Title") if reader.metadata else None
     except (PdfReadError, ValueError, KeyError, OSError) as error:
         raise ArticleLoadError(f"unreadable PDF ({error})") from error
     # PDF text is hard-wrapped: lines inside a paragraph are joined, blank lines kept as breaks.
     text = "\n\n".join(re.sub(r"(?<!\n)\n(?!\n)", " ", page) for page in pages)
     if not text.strip():
         raise ArticleLoadError("the PDF has no text layer (scanned images are not supported)")
-    return text, str(title) if title else None
+    title = str(title).strip() if title else ""
+    if title.lower().strip("()[] ") in _PLACEHOLDER_TITLES:
+        title = ""
+    return text, title or None
 
 
 def load_article(path: Path) -> Article:
@@ -144,16 +156,18 @@ def load_article(path: Path) -> Article:
     if suffix == ".pdf":
         raw, known_title = _pdf_text(path)
     elif suffix in (".html", ".htm"):
-        raw, known_title, url = _html_text(_decode(raw_bytes, path))
+        raw, known_title, url = _html_text(_decode(raw_bytes))
     elif suffix in (".md", ".markdown"):
-        raw = markdown_to_text(_decode(raw_bytes, path))
+        raw = markdown_to_text(_decode(raw_bytes))
     else:
-        raw = _decode(raw_bytes, path)
+        raw = _decode(raw_bytes)
     cleaned = clean_text(raw)
     if known_title:
         title = clean_text(known_title).text or fallback_title
         first, _, rest = cleaned.text.partition("\n\n")
         body = rest if first == title and rest else cleaned.text
+        if body.startswith(title + " "):  # a PDF headline joined to the first sentence
+            body = body[len(title) + 1 :]
     else:
         title, body = _split_title(cleaned.text, fallback_title)
     if len(body.split()) < 5:

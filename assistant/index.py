@@ -115,19 +115,19 @@ def tqdm_progress(total: int, description: str):
 class PassageIndex:
     """Chroma collection + manifest under ``data_dir``; the embedder loads only when needed."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, embeddings: Embeddings | None = None):
+        """``embeddings`` lets several indexes share one loaded model (tests, evaluation variants)."""
         self.settings = settings
         self.data_dir = Path(settings.data_dir)
         self.manifest_path = self.data_dir / "manifest.json"
         self.pending_marker = self.data_dir / "sync.pending"
-        self._embeddings: CountingEmbeddings | None = None
+        self._embeddings = CountingEmbeddings(embeddings) if embeddings is not None else None
         self._store = None
         self._query_cache: dict[str, list[float]] = {}
         self.articles: dict[str, IndexedArticle] = {}
         self._read_manifest()
-        if not self.articles:
-            # Nothing is active, so whatever an older or interrupted run left in Chroma is stale.
-            shutil.rmtree(self.data_dir / "chroma", ignore_errors=True)
+        # With nothing active, whatever an older or interrupted run left in Chroma is stale.
+        self._discard_stored_records = not self.articles
 
     # -- lazily built heavy parts -------------------------------------------------------
     @property
@@ -153,6 +153,9 @@ class PassageIndex:
                 client_settings=chromadb.config.Settings(anonymized_telemetry=False, is_persistent=True),
                 collection_metadata={"hnsw:space": "cosine"},
             )
+            if self._discard_stored_records:
+                self._store.reset_collection()
+                self._discard_stored_records = False
         return self._store
 
     # -- manifest -------------------------------------------------------------------------
@@ -185,10 +188,14 @@ class PassageIndex:
 
     # -- sync -----------------------------------------------------------------------------
     def rebuild(self) -> None:
-        """Forget everything on disk; the next sync embeds the corpus from scratch."""
-        self._store = None
+        """Forget everything indexed; the next sync embeds the corpus from scratch."""
         self.articles = {}
-        shutil.rmtree(self.data_dir, ignore_errors=True)
+        self._discard_stored_records = True
+        if self._store is not None:  # an open client must not lose its files underneath it
+            self._store.reset_collection()
+            self._discard_stored_records = False
+        self.manifest_path.unlink(missing_ok=True)
+        self.pending_marker.unlink(missing_ok=True)
 
     def sync(self, corpus_dir: Path, progress: ProgressFactory | None = tqdm_progress) -> SyncReport:
         report = SyncReport()
@@ -198,16 +205,28 @@ class PassageIndex:
 
         seen: set[str] = set()
         to_index: list[Article] = []
+        # First pass: unchanged files keep their ids, so a new file cannot take one over.
+        changed_paths = []
         for path in corpus_files(corpus_dir):
             indexed = self._indexed_by_path(path)
             try:
-                if indexed and indexed.sha256 == content_digest(path.read_bytes()):
-                    seen.add(indexed.id)
-                    report.unchanged.append(indexed.id)
-                    continue
+                unchanged = indexed is not None and indexed.sha256 == content_digest(path.read_bytes())
+            except OSError as error:
+                report.problems.append(CorpusProblem(path, f"cannot read file ({error.strerror})"))
+                continue
+            if unchanged:
+                seen.add(indexed.id)
+                report.unchanged.append(indexed.id)
+            else:
+                changed_paths.append(path)
+        for path in changed_paths:
+            try:
                 article = load_article(path)
-            except (ArticleLoadError, OSError) as error:
+            except ArticleLoadError as error:
                 report.problems.append(CorpusProblem(path, str(error)))
+                continue
+            except Exception as error:  # a broken file is reported and skipped, whatever broke
+                report.problems.append(CorpusProblem(path, f"could not be loaded ({type(error).__name__}: {error})"))
                 continue
             if article.id in seen:
                 report.problems.append(CorpusProblem(path, f"another file already has the article id '{article.id}'"))

@@ -111,15 +111,9 @@ class ExtractiveAnswerer:
             s for s in ranked[1 : self.max_quotes] if s.answers(self.threshold) and s.score >= SECOND_QUOTE_RATIO * best
         ]
         chosen.sort(key=lambda s: (s.retrieved.article.id, s.start))
-        citations: list[Citation] = []
-        numbers: dict[tuple[str, int], int] = {}
-        parts: list[str] = []
-        for sentence in chosen:
-            key = (sentence.retrieved.article.version, sentence.retrieved.passage.n)
-            if key not in numbers:
-                numbers[key] = len(numbers) + 1
-                citations.append(self._citation(numbers[key], sentence))
-            parts.append(f"{quoted(sentence.text)} [{numbers[key]}]")
+        # One citation per quote, so each quote can be highlighted in its passage.
+        citations = [self._citation(n, sentence) for n, sentence in enumerate(chosen, start=1)]
+        parts = [f"{quoted(c.quote)} [{c.n}]" for c in citations]
         return Answer(
             question=question, text=" ".join(parts), found=True, article=article_label, backend=self.name, citations=citations
         )

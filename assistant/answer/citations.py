@@ -1,0 +1,49 @@
+"""Checking that each [n] marker in an answer is backed by the passage it names.
+
+A claim is the text between the previous marker (or the start) and this one. It is supported
+when, once quote marks and spacing are ignored, it appears verbatim in the passage, or when
+nearly all of its content words do (for answers that paraphrase rather than quote).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from assistant.text_terms import content_stems
+
+_MARKER = re.compile(r"\[(\d+)\]")
+_QUOTE_MARKS = re.compile(r"[“”\"]")
+SUPPORT_OVERLAP = 0.8
+
+
+@dataclass(frozen=True)
+class MarkedClaim:
+    claim: str
+    n: int
+
+
+def marked_claims(text: str) -> list[MarkedClaim]:
+    """Each marker with the claim in front of it; a marker right after another shares its claim."""
+    claims, cursor, last_claim = [], 0, ""
+    for match in _MARKER.finditer(text):
+        claim = text[cursor : match.start()].strip()
+        last_claim = claim or last_claim
+        claims.append(MarkedClaim(last_claim, int(match.group(1))))
+        cursor = match.end()
+    return claims
+
+
+def _normalise(text: str) -> str:
+    return " ".join(_QUOTE_MARKS.sub("", text).split()).lower()
+
+
+def is_supported(claim: str, passage: str) -> bool:
+    if not claim:
+        return False
+    if _normalise(claim) in _normalise(passage):
+        return True
+    claim_stems = set(content_stems(claim))
+    if not claim_stems:
+        return False
+    return len(claim_stems & set(content_stems(passage))) / len(claim_stems) >= SUPPORT_OVERLAP

@@ -1,0 +1,180 @@
+"""``assistant eval``: answer quality and speed on a file of questions with known answers.
+
+The QA file (YAML or JSON) names an article and lists ``answerable`` questions (accepted
+``answer`` strings and the ``evidence`` text that must be cited), ``unanswerable`` ones, and
+``followups`` (conversations whose last turn is scored after the earlier turns were asked for
+real). See the README for the format.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import yaml
+
+from assistant.answer.citations import is_supported, marked_claims
+from assistant.core import Assistant
+from assistant.errors import UserError
+
+RANK_DEPTH = 5
+
+
+@dataclass(frozen=True)
+class QAItem:
+    question: str
+    kind: str  # "answerable", "unanswerable" or "followup"
+    answers: tuple[str, ...] = ()
+    evidence: str | None = None
+    history: tuple[str, ...] = ()
+
+
+@dataclass
+class ItemResult:
+    question: str
+    kind: str
+    found: bool
+    answer: str
+    standalone_question: str
+    evidence_rank: int | None
+    answer_correct: bool | None
+    evidence_cited: bool | None
+    markers: int
+    markers_supported: int
+    latency_ms: float
+
+
+@dataclass
+class EvalReport:
+    qa_file: str
+    article: str | None
+    variant: dict
+    metrics: dict
+    items: list[ItemResult] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"qa_file": self.qa_file, "article": self.article, "variant": self.variant, "metrics": self.metrics,
+                "items": [asdict(item) for item in self.items]}
+
+
+def _strings(value) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(str(v) for v in value)
+
+
+def load_qa_file(path: Path) -> tuple[str | None, list[QAItem]]:
+    """Parse a QA file; a malformed one is a ``UserError`` naming what is wrong."""
+    try:
+        raw = path.read_text(encoding="utf-8")
+        data = json.loads(raw) if path.suffix.lower() == ".json" else yaml.safe_load(raw)
+    except (OSError, ValueError, yaml.YAMLError) as error:
+        raise UserError(f"cannot read QA file {path}: {error}".splitlines()[0]) from error
+    if not isinstance(data, dict):
+        raise UserError(f"QA file {path} must be a mapping with 'answerable', 'unanswerable' or 'followups'")
+    items: list[QAItem] = []
+    try:
+        for entry in data.get("answerable") or []:
+            answers = _strings(entry.get("answer") or entry.get("answers")) or _strings(entry.get("evidence"))
+            items.append(QAItem(entry["question"], "answerable", answers, entry.get("evidence")))
+        for entry in data.get("unanswerable") or []:
+            items.append(QAItem(entry["question"], "unanswerable"))
+        for entry in data.get("followups") or []:
+            *earlier, last = entry["turns"]
+            answers = _strings(last.get("answer") or last.get("answers")) or _strings(last.get("evidence"))
+            items.append(QAItem(last["question"], "followup", answers, last.get("evidence"), tuple(t["question"] for t in earlier)))
+    except (KeyError, TypeError, AttributeError, ValueError) as error:
+        raise UserError(f"QA file {path}: every entry needs a 'question' (followups need 'turns'): {error}") from error
+    if not items:
+        raise UserError(f"QA file {path} lists no questions")
+    return data.get("article"), items
+
+
+def _evaluate_item(bot: Assistant, item: QAItem, article: str | None) -> ItemResult:
+    history = []
+    for earlier in item.history:
+        history.append((earlier, bot.ask(earlier, article=article, history=history).text))
+    started = time.perf_counter()
+    answer = bot.ask(item.question, article=article, history=history)
+    latency = (time.perf_counter() - started) * 1000
+
+    evidence_rank = answer_correct = evidence_cited = None
+    if item.kind != "unanswerable":
+        if item.evidence:
+            articles, _ = bot.scope(article)
+            ranked = bot.retriever.retrieve(answer.standalone_question, articles, RANK_DEPTH, mode=bot.settings.retrieval)
+            evidence_rank = next((i for i, hit in enumerate(ranked, start=1) if item.evidence in hit.passage.text), None)
+            evidence_cited = answer.found and any(item.evidence in c.text for c in answer.citations)
+        answer_correct = answer.found and any(a.lower() in answer.text.lower() for a in item.answers)
+    passages = {c.n: c.text for c in answer.citations}
+    claims = marked_claims(answer.text)
+    supported = sum(1 for c in claims if c.n in passages and is_supported(c.claim, passages[c.n]))
+    return ItemResult(
+        question=item.question, kind=item.kind, found=answer.found, answer=answer.text,
+        standalone_question=answer.standalone_question, evidence_rank=evidence_rank,
+        answer_correct=answer_correct, evidence_cited=evidence_cited,
+        markers=len(claims), markers_supported=supported, latency_ms=round(latency, 2),
+    )
+
+
+def _share(flags: list[bool]) -> float | None:
+    return round(sum(flags) / len(flags), 4) if flags else None
+
+
+def summarise(items: list[ItemResult]) -> dict:
+    answerable = [r for r in items if r.kind != "unanswerable"]
+    unanswerable = [r for r in items if r.kind == "unanswerable"]
+    ranked = [r for r in answerable if r.answer_correct is not None and r.evidence_cited is not None]
+    latencies = sorted(r.latency_ms for r in items)
+    markers = sum(r.markers for r in items)
+    return {
+        "questions": len(items),
+        "answerable": len(answerable),
+        "unanswerable": len(unanswerable),
+        "hit@1": _share([r.evidence_rank == 1 for r in ranked]),
+        "hit@3": _share([r.evidence_rank is not None and r.evidence_rank <= 3 for r in ranked]),
+        "hit@5": _share([r.evidence_rank is not None for r in ranked]),
+        "mrr": round(sum(1 / r.evidence_rank for r in ranked if r.evidence_rank) / len(ranked), 4) if ranked else None,
+        "answer_correct": _share([bool(r.answer_correct) for r in answerable]),
+        "evidence_cited": _share([bool(r.evidence_cited) for r in ranked]),
+        "abstained_when_unanswerable": _share([not r.found for r in unanswerable]),
+        "refused_when_answerable": _share([not r.found for r in answerable]),
+        "citation_precision": round(sum(r.markers_supported for r in items) / markers, 4) if markers else None,
+        "latency_p50_ms": round(statistics.median(latencies), 1) if latencies else None,
+        "latency_p95_ms": round(latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))], 1) if latencies else None,
+    }
+
+
+def variant_of(bot: Assistant) -> dict:
+    s = bot.settings
+    return {"backend": s.backend, "retrieval": s.retrieval, "passage_tokens": s.passage_tokens, "top_k": s.top_k,
+            "rewrite_followups": s.rewrite_followups}
+
+
+def evaluate(bot: Assistant, qa_file: Path, article: str | None = None) -> EvalReport:
+    """Ask every question of the QA file and measure retrieval, answers, abstention, citations, speed."""
+    named_article, items = load_qa_file(Path(qa_file))
+    article = article or named_article
+    bot.sync()
+    bot.scope(article)  # an unknown article fails here, before any question is asked
+    results = [_evaluate_item(bot, item, article) for item in items]
+    return EvalReport(str(qa_file), article, variant_of(bot), summarise(results), results)
+
+
+def format_table(reports: list[EvalReport]) -> str:
+    """Metrics as rows, one column per report (variant), for side-by-side reading."""
+    def label(report: EvalReport) -> str:
+        v = report.variant
+        return f"{v['backend']}/{v['retrieval']}/{v['passage_tokens']}t" + ("" if v["rewrite_followups"] else "/no-rewrite")
+
+    def line(cells: list[str]) -> str:
+        return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths)) + " |"
+
+    keys = list(reports[0].metrics)
+    headers = ["metric"] + [label(r) for r in reports]
+    rows = [[key] + ["-" if r.metrics[key] is None else str(r.metrics[key]) for r in reports] for key in keys]
+    widths = [max(len(row[i]) for row in [headers] + rows) for i in range(len(headers))]
+    return "\n".join([line(headers), "|" + "|".join("-" * (w + 2) for w in widths) + "|"] + [line(r) for r in rows])
