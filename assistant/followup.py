@@ -26,12 +26,12 @@ History = list[tuple[str, str]]
 
 
 def _last_person(history: History) -> str | None:
-    """The most recently named person: in the latest question first, then its answer, and so on back."""
+    """The person last talked about: named in the latest question, else in its answer, and so on back."""
     for question, answer in reversed(history):
         for text in (question, answer):
             names = [n for n in _NAME.findall(text) if not _NOT_PEOPLE.search(n)]
             if names:
-                return names[-1] if text is answer else names[0]
+                return names[0]  # the subject comes first in questions and in news sentences alike
         surnames = [w for w in _SURNAME.findall(question) if w.lower() not in STOPWORDS]
         if surnames:
             return surnames[0]

@@ -9,7 +9,7 @@ import Stemmer
 from bm25s.stopwords import STOPWORDS_EN
 
 _WORD = re.compile(r"(?u)\b\w\w+\b")
-QUESTION_WORDS = frozenset("what which who whom whose when where why how does did do is are was were say said tell".split())
+QUESTION_WORDS = frozenset("what which who whom whose when where why how much many does did do is are was were say said tell".split())
 STOPWORDS = frozenset(STOPWORDS_EN) | QUESTION_WORDS
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from assistant.text_terms import content_stems
+
 _NUMBER_WORDS = r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|hundred|thousand|million|billion|half|twice|percent"
 _MONTHS = r"january|february|march|april|may|june|july|august|september|october|november|december"
 
@@ -43,3 +45,19 @@ def required_content(question: str) -> re.Pattern | None:
         if asks.search(question):
             return must_contain
     return None
+
+
+# "Which journal ...", "What crisis ...": the noun right after which/what names what the answer is.
+_FOCUS = re.compile(r"^\s*(?:which|what)\s+(\w+)", re.I)
+_NOT_A_FOCUS = frozenset(
+    "is are was were do does did will would can could might may should has have had about kind sort type".split()
+)
+
+
+def focus_stem(question: str) -> str | None:
+    """The stem of the thing a which/what question asks for, e.g. 'journal'; None if it names none."""
+    match = _FOCUS.match(question)
+    if not match or match.group(1).lower() in _NOT_A_FOCUS:
+        return None
+    stems = content_stems(match.group(1))
+    return stems[0] if stems else None

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.answer.expectations import required_content
+from assistant.answer.expectations import focus_stem, required_content
 from assistant.answer.model import NOT_IN_ARTICLE, Answer, Citation
 from assistant.index import PassageIndex
 from assistant.retrieval import RetrievedPassage
@@ -28,6 +28,7 @@ LEXICAL_WEIGHT = 0.4
 FOUND_THRESHOLD = 0.44
 SECOND_QUOTE_RATIO = 0.9
 FULL_COVERAGE = 0.999
+FOCUS_BONUS = 0.1
 
 
 @dataclass(frozen=True)
@@ -37,10 +38,11 @@ class ScoredSentence:
     end: int
     dense: float
     lexical: float
+    names_focus: bool = False
 
     @property
     def score(self) -> float:
-        return DENSE_WEIGHT * self.dense + LEXICAL_WEIGHT * self.lexical
+        return DENSE_WEIGHT * self.dense + LEXICAL_WEIGHT * self.lexical + (FOCUS_BONUS if self.names_focus else 0.0)
 
     @property
     def text(self) -> str:
@@ -87,19 +89,25 @@ class ExtractiveAnswerer:
         question_vector = np.asarray(self.index.query_vector(query), dtype=np.float32)
         question_stems = content_stems(query)
         must_contain = required_content(query)
+        focus = focus_stem(query)
         scored: list[ScoredSentence] = []
         for hit in retrieved:
             article = hit.article
             vectors = self.index.sentence_vectors(article.version)
             idf = self._idf(article)
+            # "Which journal ...": when the article uses the word, the answer is a sentence that does.
+            article_focus = focus if focus in idf else None
             for i, (start, end) in enumerate(article.sentences):
                 if start < hit.passage.start or end > hit.passage.end:
                     continue
                 if must_contain and not must_contain.search(article.text[start:end]):
                     continue
                 dense = float(vectors[i] @ question_vector)
-                lexical = _lexical_overlap(question_stems, set(content_stems(article.text[start:end])), idf)
-                scored.append(ScoredSentence(hit, start, end, dense, lexical))
+                sentence_stems = set(content_stems(article.text[start:end]))
+                if article_focus and article_focus not in sentence_stems:
+                    continue
+                lexical = _lexical_overlap(question_stems, sentence_stems, idf)
+                scored.append(ScoredSentence(hit, start, end, dense, lexical, names_focus=article_focus is not None))
         return sorted(scored, key=lambda s: -s.score)
 
     def answer(self, question: str, query: str, retrieved: list[RetrievedPassage], article_label: str | None) -> Answer:
