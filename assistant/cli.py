@@ -15,6 +15,7 @@ import textwrap
 from assistant.errors import UserError
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
+BACKENDS = ["extractive", "openai", "ollama", "llamacpp"]
 
 
 class _OneLineErrors(argparse.ArgumentParser):
@@ -34,12 +35,13 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("question")
     ask.add_argument("--article", help="article id, or 'all' (default: the only article, else all)")
     ask.add_argument("--json", action="store_true", help="print one JSON object")
-    ask.add_argument("--backend", choices=["extractive"], help="answering backend")
+    ask.add_argument("--backend", choices=BACKENDS, help="answering backend")
     ask.add_argument("--top-k", type=int, help="passages retrieved (default 4)")
+    ask.add_argument("--stream", action="store_true", help="print the answer as it is generated")
 
     chat = commands.add_parser("chat", help="a conversation in the terminal, with follow-up questions")
     chat.add_argument("--article")
-    chat.add_argument("--backend", choices=["extractive"])
+    chat.add_argument("--backend", choices=BACKENDS)
 
     index = commands.add_parser("index", help="sync corpus/ into the index")
     index.add_argument("--rebuild", action="store_true", help="start over: re-embed everything")
@@ -86,6 +88,10 @@ def _report_problems(bot) -> None:
 
 def _format_answer(answer) -> str:
     lines = [answer.text]
+    if answer.note:
+        lines.append(f"  note: {answer.note}")
+    for sentence in answer.unsupported_sentences:
+        lines.append(f"  unsupported by its citation: {sentence}")
     for citation in answer.citations:
         where = citation.url or citation.source
         excerpt = textwrap.shorten(citation.text, width=160, placeholder=" …")
@@ -99,14 +105,28 @@ def _ask(args) -> int:
     bot = _assistant(args)
     bot.sync()
     _report_problems(bot)
+    if args.stream and not args.json:
+        answer = _print_streamed(bot.stream(args.question, article=args.article, top_k=args.top_k))
+        print("\n".join(_format_answer(answer).splitlines()[1:]))
+        return EXIT_OK
     answer = bot.ask(args.question, article=args.article, top_k=args.top_k)
     print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2) if args.json else _format_answer(answer))
     return EXIT_OK
 
 
-def _chat(args) -> int:
+def _print_streamed(events):
+    """Print text as it arrives; return the final Answer."""
     from assistant.answer.model import Answer
 
+    for event in events:
+        if isinstance(event, Answer):
+            print()
+            return event
+        print(event, end="", flush=True)
+    raise RuntimeError("the answer stream ended without an answer")
+
+
+def _chat(args) -> int:
     bot = _assistant(args)
     bot.sync()
     _report_problems(bot)
@@ -122,14 +142,8 @@ def _chat(args) -> int:
         if not question:
             return EXIT_OK
         try:
-            answer = None
             print("assistant> ", end="", flush=True)
-            for event in bot.stream(question, article=args.article, history=history):
-                if isinstance(event, Answer):
-                    answer = event
-                else:
-                    print(event, end="", flush=True)
-            print()
+            answer = _print_streamed(bot.stream(question, article=args.article, history=history))
             print("\n".join(_format_answer(answer).splitlines()[1:]))
             history.append((question, answer.text))
         except UserError as error:

@@ -54,7 +54,7 @@ class Settings(BaseSettings):
 
     corpus_dir: Path = _default_corpus_dir()
     data_dir: Path = PROJECT_ROOT / ".assistant-index"
-    backend: Literal["extractive"] = "extractive"
+    backend: Literal["extractive", "openai", "ollama", "llamacpp"] = "extractive"
     embedding_model: str = ""  # a local folder; empty means the bundled MiniLM
     passage_tokens: int = 128
     top_k: int = 4
@@ -63,6 +63,17 @@ class Settings(BaseSettings):
     max_quotes: int = 2
     host: str = "127.0.0.1"
     port: int = 7860
+    # Generative backends (opt-in). Each is reached only when chosen.
+    openai_base_url: str = "http://127.0.0.1:8080/v1"
+    openai_model: str = ""  # empty: the first model the server lists
+    openai_api_key: str = "not-needed"
+    ollama_base_url: str = "http://127.0.0.1:11434"
+    ollama_model: str = "llama3.2"
+    llamacpp_model_path: str = ""
+    llm_timeout: float = 60.0
+    llm_max_tokens: int = 300
+    llm_context_tokens: int = 2048
+    llm_temperature: float = 0.0
 
     def model_path(self) -> str:
         return self.embedding_model or bundled_model_path()

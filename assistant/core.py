@@ -6,7 +6,6 @@ It owns the settings, the index and the answerer, syncs the corpus before the fi
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Iterator
@@ -17,7 +16,7 @@ from assistant.answer.extractive import ExtractiveAnswerer
 from assistant.answer.model import Answer
 from assistant.config import Settings
 from assistant.errors import UserError
-from assistant.followup import History, standalone_question
+from assistant.followup import History
 from assistant.index import IndexedArticle, PassageIndex, ProgressFactory, SyncReport
 from assistant.retrieval import HybridRetriever
 
@@ -47,9 +46,24 @@ class Assistant:
         self.settings = Settings(**values)
         self.index = PassageIndex(self.settings, embeddings=embeddings)
         self.retriever = HybridRetriever(self.index)
-        self.answerer = ExtractiveAnswerer(self.index, max_quotes=self.settings.max_quotes)
+        self.answerer = self._answerer()
         self.last_sync: SyncReport | None = None
         self._lock = threading.RLock()  # a question never reads the index while a re-scan rewrites it
+
+    def _answerer(self):
+        extractive = ExtractiveAnswerer(self.index, max_quotes=self.settings.max_quotes)
+        if self.settings.backend == "extractive":
+            return extractive
+        from assistant.answer.generative import GenerativeAnswerer
+
+        return GenerativeAnswerer(self.settings, self.index, fallback=extractive)
+
+    def use_backend(self, backend: str) -> None:
+        """Switch answering backend (the web chat's setting); the index is kept."""
+        if backend != self.settings.backend:
+            with self._lock:
+                self.settings = self.settings.model_copy(update={"backend": backend})
+                self.answerer = self._answerer()
 
     # -- corpus ---------------------------------------------------------------------------
     def sync(self, progress: ProgressFactory | None = None) -> SyncReport:
@@ -103,18 +117,22 @@ class Assistant:
         with self._lock:
             self._ensure_synced()
             articles, label = self.scope(article)
-            query = standalone_question(question, history) if self.settings.rewrite_followups else question
+            answerer = self.answerer
+            query = answerer.standalone(question, history) if self.settings.rewrite_followups else question
             retrieved = self.retriever.retrieve(query, articles, top_k or self.settings.top_k, mode=self.settings.retrieval)
-            retrieved_at = time.perf_counter()
-            answer = self.answerer.answer(question, query, retrieved, label)
+        retrieved_at = time.perf_counter()
+        for event in answerer.stream(question, query, retrieved, label):
+            if not isinstance(event, Answer):
+                yield event
+                continue
             finished = time.perf_counter()
-        answer.standalone_question = query
-        answer.timings_ms = {
-            "retrieve": (retrieved_at - started) * 1000,
-            "answer": (finished - retrieved_at) * 1000,
-            "total": (finished - started) * 1000,
-        }
-        quotes = re.split(r"(?<=\]) ", answer.text)
-        for i, quote in enumerate(quotes):
-            yield quote if i == len(quotes) - 1 else quote + " "
-        yield answer
+            event.standalone_question = query
+            first_token = event.timings_ms.get("first_token")
+            event.timings_ms = {
+                "retrieve": (retrieved_at - started) * 1000,
+                "answer": (finished - retrieved_at) * 1000,
+                "total": (finished - started) * 1000,
+            }
+            if first_token is not None:
+                event.timings_ms["first_token"] = (retrieved_at - started) * 1000 + first_token
+            yield event

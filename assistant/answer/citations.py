@@ -27,7 +27,7 @@ def marked_claims(text: str) -> list[MarkedClaim]:
     """Each marker with the claim in front of it; a marker right after another shares its claim."""
     claims, cursor, last_claim = [], 0, ""
     for match in _MARKER.finditer(text):
-        claim = text[cursor : match.start()].strip()
+        claim = text[cursor : match.start()].strip().lstrip(".,;:!? ")  # the previous sentence's stop
         last_claim = claim or last_claim
         claims.append(MarkedClaim(last_claim, int(match.group(1))))
         cursor = match.end()
@@ -47,3 +47,43 @@ def is_supported(claim: str, passage: str) -> bool:
     if not claim_stems:
         return False
     return len(claim_stems & set(content_stems(passage))) / len(claim_stems) >= SUPPORT_OVERLAP
+
+
+_MARKER_PREFIX = re.compile(r"\[\d*$")
+
+
+class MarkerFilter:
+    """Streams model text while removing [n] markers that name no given passage.
+
+    Text from a ``[`` is held back until the bracket closes (or proves not to be a marker), so
+    a reader never sees a citation that is later withdrawn.
+    """
+
+    def __init__(self, passage_count: int):
+        self.passage_count = passage_count
+        self.pending = ""
+        self.dropped: list[int] = []
+
+    def _valid(self, n: int) -> bool:
+        return 1 <= n <= self.passage_count
+
+    def _release(self, text: str) -> str:
+        def keep_or_drop(match: re.Match) -> str:
+            n = int(match.group(1))
+            if self._valid(n):
+                return match.group(0)
+            self.dropped.append(n)
+            return ""
+
+        return _MARKER.sub(keep_or_drop, text)
+
+    def feed(self, chunk: str) -> str:
+        """The part of the text so far that is safe to show."""
+        text = self.pending + chunk
+        held = _MARKER_PREFIX.search(text)
+        self.pending = text[held.start() :] if held else ""
+        return self._release(text[: held.start()] if held else text)
+
+    def finish(self) -> str:
+        text, self.pending = self.pending, ""
+        return self._release(text)

@@ -12,13 +12,16 @@ refusal, with no citations.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
 from assistant.answer.expectations import focus_stem, required_content
-from assistant.answer.model import NOT_IN_ARTICLE, Answer, Citation
+from assistant.answer.model import NOT_IN_ARTICLE, Answer, citation_for
+from assistant.followup import History, standalone_question
 from assistant.index import PassageIndex
 from assistant.retrieval import RetrievedPassage
 from assistant.text_terms import content_stems
@@ -120,26 +123,23 @@ class ExtractiveAnswerer:
         ]
         chosen.sort(key=lambda s: (s.retrieved.article.id, s.start))
         # One citation per quote, so each quote can be highlighted in its passage.
-        citations = [self._citation(n, sentence) for n, sentence in enumerate(chosen, start=1)]
+        citations = [
+            citation_for(n, s.retrieved, s.start, s.end, s.score) for n, s in enumerate(chosen, start=1)
+        ]
         parts = [f"{quoted(c.quote)} [{c.n}]" for c in citations]
         return Answer(
             question=question, text=" ".join(parts), found=True, article=article_label, backend=self.name, citations=citations
         )
 
-    @staticmethod
-    def _citation(n: int, sentence: ScoredSentence) -> Citation:
-        article, passage = sentence.retrieved.article, sentence.retrieved.passage
-        return Citation(
-            n=n,
-            article_id=article.id,
-            source=article.path,
-            title=article.title,
-            url=article.url,
-            text=passage.text,
-            start=passage.start,
-            end=passage.end,
-            score=round(sentence.score, 4),
-            quote=sentence.text,
-            quote_start=sentence.start,
-            quote_end=sentence.end,
-        )
+    def standalone(self, question: str, history: History | None) -> str:
+        return standalone_question(question, history)
+
+    def stream(
+        self, question: str, query: str, retrieved: list[RetrievedPassage], article_label: str | None
+    ) -> Iterator[str | Answer]:
+        """The answer quote by quote (it is ready at once; this keeps one interface for all backends)."""
+        answer = self.answer(question, query, retrieved, article_label)
+        quotes = re.split(r"(?<=\]) ", answer.text)
+        for i, quote in enumerate(quotes):
+            yield quote if i == len(quotes) - 1 else quote + " "
+        yield answer

@@ -21,6 +21,7 @@ class Citation:
     quote: str
     quote_start: int
     quote_end: int
+    supported: bool = True
 
 
 @dataclass
@@ -33,6 +34,8 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     standalone_question: str = ""
     timings_ms: dict[str, float] = field(default_factory=dict)
+    unsupported_sentences: list[str] = field(default_factory=list)
+    note: str | None = None
 
     def to_dict(self) -> dict:
         """JSON-ready; the keys of ``assistant ask --json``."""
@@ -44,5 +47,27 @@ class Answer:
             "backend": self.backend,
             "standalone_question": self.standalone_question,
             "citations": [asdict(c) for c in self.citations],
+            "unsupported_sentences": self.unsupported_sentences,
+            "note": self.note,
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
         }
+
+
+def citation_for(n: int, hit, quote_start: int, quote_end: int, score: float, supported: bool = True) -> Citation:
+    """A citation of a retrieved passage (``RetrievedPassage``), quoting ``text[quote_start:quote_end]``."""
+    article, passage = hit.article, hit.passage
+    return Citation(
+        n=n,
+        article_id=article.id,
+        source=article.path,
+        title=article.title,
+        url=article.url,
+        text=passage.text,
+        start=passage.start,
+        end=passage.end,
+        score=round(float(score), 4),
+        quote=article.text[quote_start:quote_end],
+        quote_start=quote_start,
+        quote_end=quote_end,
+        supported=supported,
+    )
