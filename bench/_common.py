@@ -80,6 +80,41 @@ def machine_line() -> str:
     return f"{platform.node()} · {os.cpu_count()} cores · Python {platform.python_version()} · load avg {load}"
 
 
+def _cpu_seconds() -> tuple[float, float]:
+    """(CPU seconds all processes have been busy, CPU seconds of this process and its waited-for children)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    user, nice, system, idle, iowait, irq, softirq, steal = map(int, Path("/proc/stat").read_text().split()[1:9])
+    ours = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[11:15]  # utime stime cutime cstime
+    return (user + nice + system + irq + softirq + steal) / tick, sum(map(int, ours)) / tick
+
+
+def _process_ticks() -> dict[int, int]:
+    ticks = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ticks[int(stat.parent.name)] = sum(map(int, stat.read_text().rsplit(")", 1)[1].split()[11:13]))
+        except (OSError, ValueError):
+            continue
+    return ticks
+
+
+def busy_processes(interval: float = 1.0, threshold: float = 20.0) -> str:
+    """Other processes using more than ``threshold``% of a core right now (they would skew the numbers)."""
+    before = _process_ticks()
+    time.sleep(interval)
+    after, tick = _process_ticks(), os.sysconf("SC_CLK_TCK")
+    busy = []
+    for pid, used in after.items():
+        share = 100 * (used - before.get(pid, used)) / tick / interval
+        if pid != os.getpid() and share > threshold:
+            try:
+                argv = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            busy.append(f"{share:.0f}% {argv.strip()[:90]}")
+    return "; ".join(busy) or "none"
+
+
 class _Tee(io.TextIOBase):
     def __init__(self, *streams):
         self.streams = streams
@@ -98,10 +133,15 @@ def report(name: str, description: str):
     path = RESULTS / f"{name}.txt"
     with path.open("w", encoding="utf-8") as file, contextlib.redirect_stdout(_Tee(sys.stdout, file)):
         command = " ".join([".venv/bin/python", os.path.relpath(sys.argv[0], PROJECT), *sys.argv[1:]])
-        print(f"# {name}: {description}\n$ {command}\n{machine_line()}\n")
-        started = time.perf_counter()
+        print(f"# {name}: {description}\n$ {command}\n{machine_line()}\nbusy processes at start: {busy_processes()}\n")
+        started, (busy_before, ours_before) = time.perf_counter(), _cpu_seconds()
         yield
-        print(f"\n(total run time {time.perf_counter() - started:.0f} s; written to {os.path.relpath(path, PROJECT)})")
+        wall = time.perf_counter() - started
+        busy, ours = _cpu_seconds()
+        others = max(0.0, (busy - busy_before) - (ours - ours_before))
+        print(f"\n(total run time {wall:.0f} s; other processes used {others:.0f} CPU-s meanwhile, "
+              f"{100 * others / wall / (os.cpu_count() or 1):.0f}% of the machine; "
+              f"written to {os.path.relpath(path, PROJECT)})")
 
 
 @contextlib.contextmanager

@@ -8,9 +8,10 @@ run, so this is a "second run of the day", not a first boot):
     package, chromadb, sentence-transformers (which pulls torch, transformers, scikit-learn) with
     and without langchain-huggingface, and everything `ask` needs;
   * a probe process that times, in-process, imports -> model load -> opening Chroma -> first answer;
-  * `assistant ask "..."`; the same CLI with a fast exit (variant: ``os._exit`` once the answer is
-    printed, skipping interpreter teardown of torch & co., which is the gap between the probe's
-    phases and its wall time); and `assistant articles` (no model: what lazy loading already saves).
+  * `assistant ask "..."`, and the same CLI with two exit variants (the gap between the probe's
+    phases and its wall time is interpreter teardown, mostly garbage-collecting torch & co.):
+    ``gc.freeze()`` once the answer is printed (teardown's collections skip every object), and
+    ``os._exit`` (no teardown at all); and `assistant articles` (no model: what lazy loading saves).
 """
 
 from __future__ import annotations
@@ -59,11 +60,13 @@ def main() -> None:
     with report("cold_start", "cold start of `assistant ask` as subprocesses"), scratch_dir("cold") as tmp:
         data = str(tmp / "index")
         where = ["--corpus-dir", str(SHIPPED_CORPUS), "--data-dir", data]
-        fast_exit = ("import os, sys; from assistant.cli import main; code = main(sys.argv[1:]); "
-                     "sys.stdout.flush(); sys.stderr.flush(); os._exit(code)")
+        cli = "import gc, os, sys; from assistant.cli import main; code = main(sys.argv[1:]); sys.stdout.flush(); "
         commands = {
             "assistant ask": [ASSISTANT_CLI, *where, "ask", QUESTION],
-            "assistant ask, variant: os._exit after the answer": [PYTHON, "-c", fast_exit, *where, "ask", QUESTION],
+            "assistant ask, variant: gc.freeze() after the answer": [PYTHON, "-c", cli + "gc.freeze(); sys.exit(code)",
+                                                                     *where, "ask", QUESTION],
+            "assistant ask, variant: os._exit after the answer": [PYTHON, "-c", cli + "os._exit(code)",
+                                                                  *where, "ask", QUESTION],
             "assistant articles (no model)": [ASSISTANT_CLI, *where, "articles"],
         }
         run_timed([ASSISTANT_CLI, *where, "index"])  # the already-built index
@@ -84,7 +87,7 @@ def main() -> None:
                 walls[name].append(run_timed(argv)[0])
 
         print(f"median of {args.repeats} runs each, seconds; question: {QUESTION!r}\n")
-        print("## Imports (each a fresh process; includes ~interpreter start)")
+        print("## Imports (each a fresh process: wall time includes interpreter start and exit)")
         base = median(imports["python -c pass (interpreter)"])
         print(table(["command", "wall s", "minus interpreter s"],
                     [[name, median(v), median(v) - base] for name, v in imports.items()], digits=2))

@@ -60,7 +60,7 @@ def build(model, corpus, data_dir) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1,10,100", help="corpus sizes in articles (default 1,10,100)")
-    parser.add_argument("--batches", default="16,32,64", help="EMBED_BATCH variants (default 16,32,64)")
+    parser.add_argument("--batches", default="8,16,32,64", help="EMBED_BATCH variants (default 8,16,32,64)")
     parser.add_argument("--batch-articles", type=int, default=10, help="corpus size for the batch variants")
     parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds of the batch variants")
     args = parser.parse_args()
