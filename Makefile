@@ -44,6 +44,10 @@ $(STAMP): pyproject.toml
 	@# lxml[html_clean]), which leaves trafilatura unable to read HTML; a current pip resolves them.
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24.3"
 	$(BIN)/python -m pip install --quiet $(TORCH)
+	@# The dev extra includes llama-cpp-python (the llama.cpp server tests), which compiles from source on a
+	@# fresh machine; pip keeps the built wheel in its cache, so later set-ups reuse it.
+	@$(BIN)/python -c "import llama_cpp" 2>/dev/null || \
+		echo "setup: installing the project; llama-cpp-python compiles from source unless pip has it cached (~8-9 min on 2 cores)"
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@
 

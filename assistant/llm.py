@@ -44,7 +44,9 @@ def chat_model(settings: Settings) -> BaseChatModel:
                 api_key=settings.openai_api_key,
                 model=model,
                 temperature=settings.llm_temperature,
-                max_tokens=settings.llm_max_tokens,
+                # langchain-openai sends ``max_tokens`` as ``max_completion_tokens``, which llama.cpp's and
+                # other compatible servers ignore; the classic field is understood by all of them.
+                extra_body={"max_tokens": settings.llm_max_tokens},
                 timeout=settings.llm_timeout,
                 max_retries=0,
                 stream_usage=False,
@@ -98,4 +100,10 @@ def describe_failure(error: BaseException, settings: Settings) -> str:
         return f"the {settings.backend} server has no model named '{settings.openai_model or settings.ollama_model}'"
     if "context" in text.lower() and ("length" in text.lower() or "exceed" in text.lower()):
         return f"the question and passages do not fit the model's context ({text})"
+    if "EmptyAnswer" in name or "no generation chunks" in text.lower():
+        # Servers that stream report an over-long prompt as an empty stream.
+        return (
+            f"the {settings.backend} backend returned no text (if the prompt exceeds the model's context, "
+            f"set ASSISTANT_LLM_CONTEXT_TOKENS to the model's context size; now {settings.llm_context_tokens})"
+        )
     return f"the {settings.backend} backend failed ({name}: {text})"

@@ -6,7 +6,8 @@ each repetition runs every command once, in turn; the OS file cache is warm afte
 run, so this is a "second run of the day", not a first boot):
   * import cost, each a fresh `python -c "import ..."`: the interpreter alone, the assistant
     package, chromadb, sentence-transformers (which pulls torch, transformers, scikit-learn) with
-    and without langchain-huggingface, and everything `ask` needs;
+    and without langchain-huggingface, everything `ask` needs, and two lower bounds for loading
+    MiniLM without sentence-transformers (torch + transformers; onnxruntime + tokenizers);
   * a probe process that times, in-process, imports -> model load -> opening Chroma -> first answer;
   * `assistant ask "..."`, and the same CLI with two exit variants (the gap between the probe's
     phases and its wall time is interpreter teardown, mostly garbage-collecting torch & co.):
@@ -31,6 +32,9 @@ IMPORT_VARIANTS = {
     "import sentence_transformers": "import sentence_transformers",
     "import langchain_huggingface (+ sentence_transformers)": "import langchain_huggingface, sentence_transformers",
     "import everything ask needs": f"import {ASK_IMPORTS}",
+    # Lower bounds for an embedder without sentence-transformers (not a working variant, just its imports):
+    "import torch, transformers (MiniLM without sentence-transformers)": "import torch, transformers",
+    "import onnxruntime, tokenizers (MiniLM as ONNX)": "import onnxruntime, tokenizers",
 }
 PROBE = f"""
 import json, sys, time

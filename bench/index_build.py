@@ -10,6 +10,11 @@ Variant: the embedding batch size. ``assistant.index.EMBED_BATCH`` sets both the
 Chroma and sentence-transformers' ``batch_size`` (read when the model loads), so both are patched
 on the shared model. Variants run interleaved over ``--rounds`` on the same corpus; the median wins.
 
+What-if (model only, no Chroma): the index embeds each article as one list, passages (~128
+tokens) then sentences (~30), cut into EMBED_BATCH chunks, so a chunk mixing both pads every short
+sentence to passage length. The same texts embedded with passages and sentences in separate
+calls show what that padding costs.
+
 Articles are generated from tests/data/second_article/river-cleanup.md (each copy distinct:
 rotated paragraphs, shifted numbers, other names and title). The model is loaded once, outside the
 timings; one warm-up sync runs first so one-time costs (imports, tokenizer) do not land on size 1.
@@ -19,12 +24,16 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
 
 import assistant.index
 from _common import Stopwatch, load_model, median, parse_sizes, report, scratch_dir, table, write_corpus
+from assistant.chunking import chunk_article, sentence_spans, token_counter
+from assistant.config import Settings, bundled_model_path
 from assistant.core import Assistant
+from assistant.corpus import corpus_files, load_article
 
 
 class TimedEmbeddings(Embeddings):
@@ -45,7 +54,7 @@ class TimedEmbeddings(Embeddings):
         return self.inner.embed_query(text)
 
 
-def build(model, corpus, data_dir) -> dict:
+def build(model, corpus: Path, data_dir: Path) -> dict:
     """Sync ``corpus`` into a fresh index; the numbers of one build."""
     timed = TimedEmbeddings(model)
     bot = Assistant(corpus_dir=corpus, data_dir=data_dir, embeddings=timed)
@@ -54,7 +63,60 @@ def build(model, corpus, data_dir) -> dict:
     passages = sum(len(a.passages) for a in bot.index.articles.values())
     texts = result.texts_embedded
     return {"articles": len(bot.index.articles), "passages": passages, "texts": texts, "seconds": t.seconds,
-            "texts/s": texts / t.seconds, "passages/s": passages / t.seconds, "model %": 100 * timed.seconds / t.seconds}
+            "texts/s": texts / t.seconds, "passages/s": passages / t.seconds,
+            "model %": 100 * timed.seconds / t.seconds}
+
+
+def set_batch(model, batch: int) -> None:
+    """What changing ``EMBED_BATCH`` in assistant/index.py does, on an already-loaded model."""
+    assistant.index.EMBED_BATCH = batch
+    model.encode_kwargs["batch_size"] = batch
+
+
+def spread(label, rates: list[float]) -> list:
+    return [label, median(rates), min(rates), max(rates)]
+
+
+def verdict(rows: list[list], prefix: str = "") -> str:
+    """The fastest row (median in column 1), and whether its min..max range clears each other row's."""
+    best = max(rows, key=lambda r: r[1])
+    others = [f"+{100 * (best[1] / r[1] - 1):.0f}% over {prefix}{r[0]} "
+              f"({'ranges overlap: within noise' if best[2] <= r[3] else 'ranges apart'})"
+              for r in rows if r is not best]
+    return f"fastest: {prefix}{best[0]} ({best[1]:.1f} texts/s); " + "; ".join(others)
+
+
+def batch_variants(model, corpus: Path, tmp: Path, batches: list[int], rounds: int) -> list[list]:
+    runs: dict[int, list[float]] = {b: [] for b in batches}
+    for round_ in range(rounds):
+        for batch in batches:
+            set_batch(model, batch)
+            runs[batch].append(build(model, corpus, tmp / f"batch-{batch}-{round_}")["texts/s"])
+    return [spread(batch, rates) for batch, rates in runs.items()]
+
+
+def grouping_whatif(model, corpus: Path, batches: list[int], rounds: int) -> list[list]:
+    """Model-only texts/s: each article's texts chunked as the index does, or passages and sentences apart."""
+    count_tokens, size = token_counter(bundled_model_path()), Settings().passage_tokens
+    articles = []
+    for path in corpus_files(corpus):
+        article = load_article(path)
+        passages = [p.text for p in chunk_article(article.id, article.text, size, count_tokens)]
+        articles.append((passages, [article.text[s.start : s.end] for s in sentence_spans(article.text)]))
+    total = sum(len(p) + len(s) for p, s in articles)
+    runs: dict[tuple[int, str], list[float]] = {}
+    for _ in range(rounds):
+        for batch in batches:
+            set_batch(model, batch)
+            for grouping in ("mixed, as the index does", "passages and sentences apart"):
+                with Stopwatch() as t:
+                    for passages, sentences in articles:
+                        groups = [passages + sentences] if grouping.startswith("mixed") else [passages, sentences]
+                        for texts in groups:
+                            for begin in range(0, len(texts), batch):
+                                model.embed_documents(texts[begin : begin + batch])
+                runs.setdefault((batch, grouping), []).append(total / t.seconds)
+    return [spread(f"{batch}, {grouping}", rates) for (batch, grouping), rates in runs.items()]
 
 
 def main() -> None:
@@ -71,40 +133,33 @@ def main() -> None:
             model = load_model()
         default_batch = assistant.index.EMBED_BATCH
         print(f"model load {t.seconds:.1f} s (excluded below); EMBED_BATCH in the code = {default_batch}\n")
-        build(model, write_corpus(tmp / "warmup", 1, first=900)[0].parent, tmp / "warmup-index")
+        write_corpus(tmp / "warmup", 1, first=900)
+        build(model, tmp / "warmup", tmp / "warmup-index")
 
-        rows = []
+        rows, columns = [], ("articles", "passages", "texts", "seconds", "texts/s", "passages/s", "model %")
         for size in sizes:
-            r = build(model, write_corpus(tmp / f"corpus-{size}", size)[0].parent, tmp / f"index-{size}")
-            rows.append([r["articles"], r["passages"], r["texts"], r["seconds"], r["texts/s"], r["passages/s"], r["model %"]])
+            write_corpus(tmp / f"corpus-{size}", size)
+            r = build(model, tmp / f"corpus-{size}", tmp / f"index-{size}")
+            rows.append([r[column] for column in columns])
         print(f"## Fresh index by corpus size (EMBED_BATCH={default_batch})")
         print(table(["articles", "passages", "texts (p+s)", "sync s", "texts/s", "passages/s", "in model %"], rows))
 
-        corpus = write_corpus(tmp / "batch-corpus", args.batch_articles)[0].parent
-        runs: dict[int, list[dict]] = {b: [] for b in batches}
+        corpus = tmp / "batch-corpus"
+        write_corpus(corpus, args.batch_articles)
         try:
-            for round_ in range(args.rounds):
-                for batch in batches:
-                    assistant.index.EMBED_BATCH = batch
-                    model.encode_kwargs["batch_size"] = batch
-                    runs[batch].append(build(model, corpus, tmp / f"batch-{batch}-{round_}"))
-        finally:
-            assistant.index.EMBED_BATCH = default_batch
-            model.encode_kwargs["batch_size"] = default_batch
+            rows = batch_variants(model, corpus, tmp, batches, args.rounds)
+            print(f"\n## EMBED_BATCH variants: full sync of {args.batch_articles} articles, "
+                  f"{args.rounds} interleaved rounds")
+            print(table(["EMBED_BATCH", "median texts/s", "min texts/s", "max texts/s"], rows))
+            print(verdict(rows, "EMBED_BATCH="))
 
-        rows = []
-        for batch, results in runs.items():
-            rates = [r["texts/s"] for r in results]
-            rows.append([batch, results[0]["texts"], median([r["seconds"] for r in results]), median(rates),
-                         min(rates), max(rates), median([r["passages/s"] for r in results])])
-        print(f"\n## EMBED_BATCH variants on {args.batch_articles} articles ({args.rounds} interleaved rounds, medians)")
-        print(table(["EMBED_BATCH", "texts", "sync s", "texts/s", "min texts/s", "max texts/s", "passages/s"], rows))
-        best = max(rows, key=lambda r: r[3])
-        runner_up = max((r for r in rows if r is not best), key=lambda r: r[3], default=None)
-        overlap = runner_up is not None and best[4] <= runner_up[5]
-        print(f"\nfastest: EMBED_BATCH={best[0]} ({best[3]:.1f} texts/s)"
-              + (f"; +{100 * (best[3] / runner_up[3] - 1):.0f}% over EMBED_BATCH={runner_up[0]}" if runner_up else "")
-              + ("; ranges overlap, so within run-to-run noise" if overlap else ""))
+            rows = grouping_whatif(model, corpus, batches, args.rounds)
+            print(f"\n## What-if, model only: the same {args.batch_articles} articles' texts, "
+                  f"{args.rounds} interleaved rounds")
+            print(table(["batch, grouping", "median texts/s", "min texts/s", "max texts/s"], rows))
+            print(verdict(rows, "batch "))
+        finally:
+            set_batch(model, default_batch)
 
 
 if __name__ == "__main__":

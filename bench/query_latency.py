@@ -6,10 +6,9 @@ modes hybrid, dense and lexical take turns on each question (interleaved, so mac
 them alike). The index's query-vector cache is cleared before every timed call: the 62 seed
 questions repeat in a 200-question run, and a real new question always pays its embedding.
 "answer step" is the part of `ask` after retrieval (sentence scoring; in lexical mode it also
-embeds the query); "sentence vectors" is the time `ask` spends fetching sentence embeddings from
-Chroma (`PassageIndex.sentence_vectors`, called once per retrieved passage).
-What-if variant: hybrid with those fetches memoized per article version (a wrapper in this script,
-nothing in assistant/ changes), to show what caching them in the index would save.
+embeds the query); "sentence vectors" is the time `ask` spends in `PassageIndex.sentence_vectors`
+(called once per retrieved passage; it read Chroma every time until the index began keeping them
+in memory, when it was ~45% of `ask`), kept here as a guard against that coming back.
 """
 
 from __future__ import annotations
@@ -21,9 +20,7 @@ import time
 from _common import SHIPPED_CORPUS, Stopwatch, load_model, percentile, report, scratch_dir, seed_questions, table
 from assistant.core import Assistant
 
-# label -> (retrieval mode, memoize sentence vectors)
-VARIANTS = {"hybrid": ("hybrid", False), "dense": ("dense", False), "lexical": ("lexical", False),
-            "hybrid, sentence vectors memoized (what-if)": ("hybrid", True)}
+MODES = ("hybrid", "dense", "lexical")
 
 
 def main() -> None:
@@ -36,33 +33,29 @@ def main() -> None:
         bot.sync()
         articles, _ = bot.scope(None)
 
-        fetch = {"seconds": 0.0, "memoize": False}
-        sentence_vectors, memo = bot.index.sentence_vectors, {}
+        fetch = {"seconds": 0.0}
+        sentence_vectors = bot.index.sentence_vectors
 
-        def timed_sentence_vectors(version):  # instance-level wrapper: measures (and for the what-if, memoizes)
+        def timed_sentence_vectors(version):  # instance-level wrapper: measures, changes nothing
             started = time.perf_counter()
             try:
-                if not fetch["memoize"]:
-                    return sentence_vectors(version)
-                if version not in memo:
-                    memo[version] = sentence_vectors(version)
-                return memo[version]
+                return sentence_vectors(version)
             finally:
                 fetch["seconds"] += time.perf_counter() - started
 
         bot.index.sentence_vectors = timed_sentence_vectors
 
         questions = seed_questions()
-        for mode, _ in VARIANTS.values():  # warm-up: lexical index, Chroma, idf caches
+        for mode in MODES:  # warm-up: lexical index, Chroma, idf and sentence-vector caches
             bot.settings.retrieval = mode
             for q in questions[:5]:
                 bot.ask(q)
 
-        samples = {v: {"retrieve": [], "ask": [], "answer step": [], "fetch": [], "found": 0} for v in VARIANTS}
+        samples = {m: {"retrieve": [], "ask": [], "answer step": [], "fetch": [], "found": 0} for m in MODES}
         for question in itertools.islice(itertools.cycle(questions), args.questions):
-            for variant, (mode, memoize) in VARIANTS.items():
-                s = samples[variant]
-                bot.settings.retrieval, fetch["memoize"] = mode, memoize
+            for mode in MODES:
+                s = samples[mode]
+                bot.settings.retrieval = mode
                 bot.index._query_cache.clear()
                 with Stopwatch() as t:
                     bot.retriever.retrieve(question, articles, bot.settings.top_k, mode=mode)
@@ -77,18 +70,17 @@ def main() -> None:
                 s["found"] += answer.found
 
         rows = [
-            [variant, percentile(s["retrieve"], 50), percentile(s["retrieve"], 95), percentile(s["ask"], 50),
+            [mode, percentile(s["retrieve"], 50), percentile(s["retrieve"], 95), percentile(s["ask"], 50),
              percentile(s["ask"], 95), percentile(s["answer step"], 50), percentile(s["fetch"], 50),
              f"{s['found']}/{args.questions}"]
-            for variant, s in samples.items()
+            for mode, s in samples.items()
         ]
         print(f"{args.questions} questions (cycling {len(questions)} seed questions), top_k={bot.settings.top_k}, "
               f"{sum(len(a.passages) for a in articles)} passages; times in ms\n")
-        print(table(["variant", "retrieve p50", "retrieve p95", "ask p50", "ask p95", "answer step p50",
+        print(table(["mode", "retrieve p50", "retrieve p95", "ask p50", "ask p95", "answer step p50",
                      "sentence vectors p50", "found"], rows))
-        fastest = min(rows[:3], key=lambda r: r[3])
-        print(f"\nfastest full answer (p50) of the three modes: {fastest[0]}; "
-              f"memoizing sentence vectors: hybrid ask p50 {rows[0][3]:.1f} -> {rows[3][3]:.1f} ms")
+        fastest = min(rows, key=lambda r: r[3])
+        print(f"\nfastest full answer (p50): {fastest[0]}")
 
 
 if __name__ == "__main__":

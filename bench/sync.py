@@ -52,8 +52,8 @@ def main() -> None:
 
         def edit(i: int) -> None:
             path = paths[i * 7 % len(paths)]
-            path.write_text(path.read_text(encoding="utf-8") + f"\nCorrection {i}: an earlier version misstated a date.\n",
-                            encoding="utf-8")
+            correction = f"\nCorrection {i}: an earlier version misstated a date.\n"
+            path.write_text(path.read_text(encoding="utf-8") + correction, encoding="utf-8")
 
         removed: list = []
 

@@ -93,3 +93,43 @@ def corpus_dir(tmp_path) -> Path:
 @pytest.fixture
 def data_dir(tmp_path) -> Path:
     return tmp_path / "index"
+
+
+# --- A real local LLM (llama-cpp-python + the Gemma 3 270M GGUF), for the generative backends ---------
+# Both come with the `llamacpp` extra (part of `dev`). Without llama_cpp the tests that use these
+# fixtures are skipped, except under CI (CI=true), where a missing install must not pass as green.
+
+
+def _require_llama_cpp() -> None:
+    try:
+        import llama_cpp  # noqa: F401
+    except ModuleNotFoundError as error:
+        if error.name != "llama_cpp":
+            raise  # llama_cpp is there but broken: fail, don't hide it
+        reason = "llama-cpp-python is not installed (pip install -e '.[llamacpp]')"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(f"{reason}; CI must run the llama.cpp tests", pytrace=False)
+        pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def llama_gguf() -> Path:
+    """The Gemma 3 270M Q4_K_M GGUF (253 MB), assembled once into ~/.cache/article-assistant/models/."""
+    _require_llama_cpp()
+    from llm_server import gguf_model_path
+
+    return gguf_model_path()
+
+
+@pytest.fixture(scope="session")
+def llama_server(llama_gguf: Path):
+    """llama.cpp's OpenAI-compatible server on a free loopback port for the session: ``(base_url, model_name)``.
+
+    ``base_url`` is ``http://127.0.0.1:PORT/v1``; the model is listed as ``gemma-3-270m``. A weak base
+    model with no chat template: cap every request with ``max_tokens`` (langchain-openai needs
+    ``extra_body={"max_tokens": N}``), see tests/llm_server.py.
+    """
+    from llm_server import running_llama_server
+
+    with running_llama_server(llama_gguf, timeout=120, model_alias="gemma-3-270m") as server:
+        yield server

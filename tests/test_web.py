@@ -14,8 +14,7 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant  # first: sets HF_HUB_OFFLINE before gradio_client is imported
-from assistant.index import CountingEmbeddings
-from ui.app import ERROR_TITLE, SOURCES_TITLE, history_pairs, serve
+from ui.app import ERROR_TITLE, NOTE_TITLE, SOURCES_TITLE, history_pairs, serve
 
 SEED = Path(__file__).resolve().parent.parent / "corpus" / "ketamine-opioid.txt"
 SEED_ID, SEED_TITLE = "ketamine-opioid", "What if Ketamine Actually Works Like an Opioid?"
@@ -62,8 +61,9 @@ def corpus(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(corpus, embedding_model):
-    bot = Assistant(corpus_dir=corpus, data_dir=corpus.parent / "index")
-    bot.index._embeddings = CountingEmbeddings(embedding_model)  # as conftest's make_assistant does
+    # The openai backend, if chosen in the page, points at a closed port: the fallback is what is tested.
+    bot = Assistant(corpus_dir=corpus, data_dir=corpus.parent / "index", embeddings=embedding_model,
+                    openai_base_url="http://127.0.0.1:9/v1", openai_model="any")
     url, app = _start(bot)
     yield url
     app.close()
@@ -109,6 +109,19 @@ def test_chat_endpoint_streams_answer_then_sources(client):
     assert EXPECTED_QUOTE in answer["content"][0]["text"]
     assert sources["metadata"]["title"] == SOURCES_TITLE
     assert SEED_URL in sources["content"][0]["text"]
+
+
+def test_backend_setting_and_fallback_note_in_the_chat(client):
+    """Switching to an LLM backend whose server is down: a Note box says so, the quote still comes."""
+    try:
+        assert "answering with openai" in client.predict("openai", api_name="/backend")
+        _, messages = client.predict(QUESTION, [], SEED_ID, api_name="/chat")
+    finally:
+        client.predict("extractive", api_name="/backend")
+    titles = [(m.get("metadata") or {}).get("title") for m in messages]
+    assert titles == [None, None, NOTE_TITLE, SOURCES_TITLE]
+    assert "cannot reach the openai server" in messages[2]["content"][0]["text"]
+    assert EXPECTED_QUOTE in messages[1]["content"][0]["text"]
 
 
 def test_errors_are_chat_messages_not_tracebacks(tmp_path, make_assistant):

@@ -16,6 +16,13 @@ from assistant.core import ALL_ARTICLES, Assistant
 from assistant.errors import UserError
 
 SOURCES_TITLE = "Sources"
+NOTE_TITLE = "Note"
+BACKEND_CHOICES = [
+    ("Quotes from the article (offline)", "extractive"),
+    ("OpenAI-compatible server", "openai"),
+    ("Ollama", "ollama"),
+    ("Local GGUF (llama.cpp)", "llamacpp"),
+]
 ERROR_TITLE = "Could not answer"
 # System fonts: the web font Gradio bundles lacks some bold glyphs (a bold "A" falls back to another
 # font), and system fonts need no download.
@@ -51,7 +58,17 @@ def _citation_markdown(c: Citation) -> str:
     else:
         passage = f"**{_escape(c.quote)}**\n\n{_escape(c.text)}"
     quoted = "\n".join(f"> {line}" for line in passage.split("\n"))  # passages can span paragraphs
-    return f"**[{c.n}] {_escape(c.title)}** · {where}\n\n{quoted}"
+    warning = "" if c.supported else "\n\n⚠ **Not supported:** this passage does not back the sentence that cites it."
+    return f"**[{c.n}] {_escape(c.title)}** · {where}\n\n{quoted}{warning}"
+
+
+def note_message(answer: Answer) -> dict | None:
+    """A "Note" box when the answer was checked and changed, or given by the fallback."""
+    lines = [f"- {_escape(answer.note)}"] if answer.note else []
+    lines += [f"- ⚠ Unsupported by its citation: {_escape(s)}" for s in answer.unsupported_sentences]
+    if not lines:
+        return None
+    return {"role": "assistant", "content": "\n".join(lines), "metadata": {"title": NOTE_TITLE}}
 
 
 def sources_message(answer: Answer) -> dict | None:
@@ -127,8 +144,8 @@ def build_app(bot: Assistant) -> gr.Blocks:
             for event in bot.stream(question, article=article, history=history):
                 if isinstance(event, Answer):
                     reply["content"] = event.text
-                    sources = sources_message(event)
-                    yield "", [*messages, reply, sources] if sources else [*messages, reply]
+                    boxes = [box for box in (note_message(event), sources_message(event)) if box]
+                    yield "", [*messages, reply, *boxes]
                 else:
                     reply["content"] += event
                     yield "", [*messages, reply]
@@ -142,6 +159,11 @@ def build_app(bot: Assistant) -> gr.Blocks:
         except UserError as error:
             raise gr.Error(str(error)) from error
 
+    def choose_backend(backend: str) -> str:
+        """Answer with another backend from the next question on; its settings come from the environment."""
+        bot.use_backend(backend)
+        return _status(bot) + f"; answering with {backend}"
+
     def rescan(current: str | None) -> tuple[gr.Dropdown, str]:
         """Pick up articles dropped into (or removed from) the corpus folder without a restart."""
         bot.sync()
@@ -152,6 +174,7 @@ def build_app(bot: Assistant) -> gr.Blocks:
                     "the passage each quote comes from.")
         with gr.Row():
             picker = gr.Dropdown(label="Article", scale=4, **_picker(bot))
+            backend = gr.Dropdown(label="Answering with", choices=BACKEND_CHOICES, value=bot.settings.backend, scale=2)
             with gr.Column(scale=1, min_width=200):
                 rescan_button = gr.Button("Re-scan corpus", variant="secondary")
         status = gr.Markdown(_status(bot), elem_id="status")
@@ -168,6 +191,7 @@ def build_app(bot: Assistant) -> gr.Blocks:
             None, js=SCROLL_TO_END, api_visibility="private"
         )
         rescan_button.click(rescan, [picker], [picker, status], api_name="rescan", **ONE_AT_A_TIME)
+        backend.change(choose_backend, [backend], [status], api_name="backend", **ONE_AT_A_TIME)
         app.load(  # a page opened after a re-scan in another tab sees the current articles
             lambda current: gr.Dropdown(**_picker(bot, current)), [picker], [picker],
             api_visibility="private", **ONE_AT_A_TIME,

@@ -79,7 +79,10 @@ class GenerativeAnswerer:
                 raise EmptyAnswerError("no passages to answer from")
             chain = load_prompt("answer") | self.model | StrOutputParser()
             inputs = {"title": given[0].article.title, "passages": numbered_passages(given, budget), "question": query}
+            deadline = started + self.settings.llm_timeout
             for chunk in chain.stream(inputs):
+                if time.perf_counter() > deadline:  # the client's timeout covers each read, not the whole answer
+                    raise TimeoutError("the answer took too long")
                 if first_token_ms is None and chunk:
                     first_token_ms = (time.perf_counter() - started) * 1000
                 shown = markers.feed(chunk)
