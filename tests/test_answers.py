@@ -71,14 +71,14 @@ def answer_quality(bot: Assistant, questions: dict) -> dict:
 
 def test_seed_article_answers_and_abstentions(seed_bot):
     result = answer_quality(seed_bot, _load("seed_questions.yaml"))
-    assert result["passage_first"] >= 18, result
-    assert result["right_quote"] >= 22, result
+    assert result["passage_first"] >= 19, result
+    assert result["right_quote"] >= 24, result
     assert result["abstained"] >= 13, result
 
 
 def test_second_article_is_not_tuned_away(river_bot):
     result = answer_quality(river_bot, _load("second_questions.yaml"))
-    assert result["right_quote"] >= 10, result
+    assert result["right_quote"] >= 13, result
     assert result["abstained"] >= 3, result
 
 
