@@ -1,11 +1,14 @@
 # Article Assistant: `make run` starts the web chat, `make test` runs the tests.
-# Both set everything up on first use (a venv in .venv); later runs skip setup via a stamp file.
+# Both set up what they need on first use (a venv in .venv); later runs skip it via stamp files.
+# `run` installs only what the assistant needs (about 1.5 min); `test` adds the dev extra, whose
+# llama-cpp-python compiles from source once (~8.5 min on 2 cores; pip caches the built wheel).
 
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.setup-done
+DEV_STAMP := $(VENV)/.setup-dev-done
 # The CPU build of torch lies on disk here; an unpinned torch would pull a multi-GB CUDA build.
 TORCH := torch==2.13.0
 PYTEST_ARGS ?=
@@ -21,7 +24,7 @@ export ANONYMIZED_TELEMETRY := False
 help:
 	@echo "make run        set up if needed, then start the web chat on http://127.0.0.1:7860"
 	@echo "make test       set up if needed, then run the test suite (PYTEST_ARGS='-k cli' to narrow it)"
-	@echo "make setup      create .venv and install the project with its dev extra"
+	@echo "make setup      create .venv and install the project with its dev extra (tests, LLM backends)"
 	@echo "make index      sync corpus/ into the index"
 	@echo "make clean      remove the index and caches (keeps .venv); make distclean also removes .venv"
 
@@ -34,7 +37,7 @@ test: setup
 index: $(STAMP)
 	$(BIN)/assistant index
 
-setup: $(STAMP) browser
+setup: $(DEV_STAMP) browser
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || \
@@ -44,10 +47,14 @@ $(STAMP): pyproject.toml
 	@# lxml[html_clean]), which leaves trafilatura unable to read HTML; a current pip resolves them.
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24.3"
 	$(BIN)/python -m pip install --quiet $(TORCH)
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(DEV_STAMP): $(STAMP)
 	@# The dev extra includes llama-cpp-python (the llama.cpp server tests), which compiles from source on a
 	@# fresh machine; pip keeps the built wheel in its cache, so later set-ups reuse it.
 	@$(BIN)/python -c "import llama_cpp" 2>/dev/null || \
-		echo "setup: installing the project; llama-cpp-python compiles from source unless pip has it cached (~8-9 min on 2 cores)"
+		echo "setup: installing the dev extra; llama-cpp-python compiles from source unless pip has it cached (~8-9 min on 2 cores)"
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@
 
