@@ -39,6 +39,10 @@ def test_citation_check_rejects_what_the_passage_does_not_say():
     assert not is_supported("Ketamine was given in a dose of 0.5 mg/kg.", passage)
     claims = marked_claims("“First claim.” [1] Second claim [2][3]")
     assert [(c.claim, c.n) for c in claims] == [("“First claim.”", 1), ("Second claim", 2), ("Second claim", 3)]
+    leading = marked_claims("[1] Ketamine is an anesthetic.\n[2][3] It is also a painkiller.")
+    assert [(c.claim, c.n) for c in leading] == [
+        ("Ketamine is an anesthetic.", 1), ("It is also a painkiller.", 2), ("It is also a painkiller.", 3)
+    ]
 
 
 def test_followups_are_asked_after_their_earlier_turns(tmp_path, bot):

@@ -24,9 +24,25 @@ class MarkedClaim:
 
 
 def marked_claims(text: str) -> list[MarkedClaim]:
-    """Each marker with the claim in front of it; a marker right after another shares its claim."""
+    """Each marker with the claim it backs.
+
+    Markers usually follow their claim ("Claim. [1]"), and a marker right after another shares its
+    claim. Some models put them first instead ("[1] Claim.\n[2] Another."): when the first marker
+    opens the answer or a line, every marker backs the text after it, up to the next marker or line.
+    """
+    matches = list(_MARKER.finditer(text))
+    if not matches:
+        return []
+    line_before_first = text[: matches[0].start()].rsplit("\n", 1)[-1]
+    if not line_before_first.strip():
+        following = [_MARKER.split(text[m.end() :].split("\n", 1)[0], maxsplit=1)[0].strip() for m in matches]
+        claims, next_claim = [], ""
+        for m, claim in reversed(list(zip(matches, following))):  # "[1][2] Claim." : both back it
+            next_claim = claim or next_claim
+            claims.append(MarkedClaim(next_claim, int(m.group(1))))
+        return claims[::-1]
     claims, cursor, last_claim = [], 0, ""
-    for match in _MARKER.finditer(text):
+    for match in matches:
         claim = text[cursor : match.start()].strip().lstrip(".,;:!? ")  # the previous sentence's stop
         last_claim = claim or last_claim
         claims.append(MarkedClaim(last_claim, int(match.group(1))))

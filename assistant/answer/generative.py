@@ -62,7 +62,8 @@ class GenerativeAnswerer:
         except Exception:  # a broken model must not block the question; the rules still resolve it
             rewritten = []
         candidate = rewritten[0].strip() if rewritten else ""
-        return candidate if 3 <= len(candidate) <= 4 * len(question) + 200 else standalone_question(question, history)
+        plausible = candidate.endswith("?") and not set(candidate) & set("[]<>") and len(candidate) <= 4 * len(question) + 200
+        return candidate if plausible else standalone_question(question, history)
 
     # -- answers --------------------------------------------------------------------------
     def stream(
@@ -132,7 +133,7 @@ class GenerativeAnswerer:
             support.setdefault(claim.n, []).append(ok)
             if similarity > best_sentence.get(claim.n, (-1.0, 0, 0))[0]:
                 best_sentence[claim.n] = (similarity, start, end)
-            if not ok and claim.claim not in unsupported:
+            if not ok and claim.claim and claim.claim not in unsupported:
                 unsupported.append(claim.claim)
         citations = [
             citation_for(n, given[n - 1], best_sentence[n][1], best_sentence[n][2], best_sentence[n][0], all(support[n]))
