@@ -193,3 +193,15 @@ def test_chat_through_stdin(indexed):
     assert re.search(r"\[\d+\]", first_reply.splitlines()[0]), first_reply  # the answer cites ...
     assert re.search(rf"^\s+\[1\] {re.escape(SEED_TITLE)} — ", first_reply, re.MULTILINE)  # ... and lists the passage
     assert SEED_URL in first_reply
+
+
+def test_reader_leaving_early_is_not_an_error(indexed):
+    """`assistant articles | head -0`: the pipe closes before the output is written."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "assistant", "articles"], env=indexed["env"], cwd=indexed["root"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    process.stdout.close()  # like `head` exiting at once
+    _, stderr = process.communicate(timeout=TIMEOUT)
+    assert process.returncode == 0, stderr
+    assert "error" not in stderr
