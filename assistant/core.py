@@ -72,6 +72,16 @@ class Assistant:
             self.last_sync = self.index.sync(Path(self.settings.corpus_dir), progress=progress)
             return self.last_sync
 
+    def warm_up(self) -> None:
+        """Sync and load the embedding model now, so the first question does not wait ~5 s for it."""
+        try:
+            self._ensure_synced()
+            if self.index.articles:
+                with self._lock:
+                    self.index.query_vector("warm up")
+        except UserError:
+            pass  # the first question reports it, as one line, where the user sees it
+
     def _ensure_synced(self) -> None:
         if self.last_sync is None:
             self.sync()

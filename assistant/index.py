@@ -274,8 +274,12 @@ class PassageIndex:
         metadatas += [{**common, "kind": "sentence", "n": i, "start": s.start, "end": s.end} for i, s in enumerate(sentences)]
         ids = [f"{article.version}:p{p.n}" for p in passages] + [f"{article.version}:s{i}" for i in range(len(sentences))]
         bar = progress(len(texts), f"embedding {article.id}") if progress else None
-        for begin in range(0, len(texts), EMBED_BATCH):
-            batch = slice(begin, begin + EMBED_BATCH)
+        # Batches never mix passages with sentences: a short sentence batched with passages is padded
+        # to passage length (bench/index_build.py: +22% model throughput when kept apart).
+        starts = [*range(0, len(passages), EMBED_BATCH), *range(len(passages), len(texts), EMBED_BATCH)]
+        for begin in starts:
+            end = min(begin + EMBED_BATCH, len(passages) if begin < len(passages) else len(texts))
+            batch = slice(begin, end)
             self.store.add_texts(texts[batch], metadatas=metadatas[batch], ids=ids[batch])
             if bar is not None:
                 bar.update(len(texts[batch]))

@@ -9,10 +9,11 @@ run, so this is a "second run of the day", not a first boot):
     and without langchain-huggingface, everything `ask` needs, and two lower bounds for loading
     MiniLM without sentence-transformers (torch + transformers; onnxruntime + tokenizers);
   * a probe process that times, in-process, imports -> model load -> opening Chroma -> first answer;
-  * `assistant ask "..."`, and the same CLI with two exit variants (the gap between the probe's
-    phases and its wall time is interpreter teardown, mostly garbage-collecting torch & co.):
-    ``gc.freeze()`` once the answer is printed (teardown's collections skip every object), and
-    ``os._exit`` (no teardown at all); and `assistant articles` (no model: what lazy loading saves).
+  * `assistant ask "..."` as shipped (its ``main`` calls ``gc.freeze()`` when done, so interpreter
+    teardown skips a last garbage-collection sweep over torch & co.: the gap between the probe's
+    phases and its wall time), next to two variants of the same CLI: without that freeze
+    (``gc.unfreeze()`` after ``main``: the behaviour before it was added) and with ``os._exit``
+    after the answer (no teardown at all); and `assistant articles` (no model: what lazy loading saves).
 """
 
 from __future__ import annotations
@@ -67,8 +68,8 @@ def main() -> None:
         cli = "import gc, os, sys; from assistant.cli import main; code = main(sys.argv[1:]); sys.stdout.flush(); "
         commands = {
             "assistant ask": [ASSISTANT_CLI, *where, "ask", QUESTION],
-            "assistant ask, variant: gc.freeze() after the answer": [PYTHON, "-c", cli + "gc.freeze(); sys.exit(code)",
-                                                                     *where, "ask", QUESTION],
+            "assistant ask, variant: without gc.freeze()": [PYTHON, "-c", cli + "gc.unfreeze(); sys.exit(code)",
+                                                            *where, "ask", QUESTION],
             "assistant ask, variant: os._exit after the answer": [PYTHON, "-c", cli + "os._exit(code)",
                                                                   *where, "ask", QUESTION],
             "assistant articles (no model)": [ASSISTANT_CLI, *where, "articles"],
