@@ -204,12 +204,13 @@ def _eval(args) -> int:
     from assistant.evaluation import evaluate, format_table
 
     reports = []
-    base_dir = Path(args.data_dir) if args.data_dir else Settings().data_dir
+    configured = Settings()
+    base_dir = Path(args.data_dir) if args.data_dir else configured.data_dir
     model = None  # loaded once, shared by every variant
     for variant in _variants(args):
         # A passage size other than the configured one gets its own index, so the main one is kept.
         tokens = variant["passage_tokens"]
-        data_dir = base_dir if tokens == Settings().passage_tokens else base_dir.with_name(f"{base_dir.name}-{tokens}t")
+        data_dir = base_dir if tokens == configured.passage_tokens else base_dir.with_name(f"{base_dir.name}-{tokens}t")
         args.backend = variant["backend"]
         bot = _assistant(argparse.Namespace(**{**vars(args), "data_dir": str(data_dir)}), embeddings=model, **variant)
         model = bot.index.embeddings.inner

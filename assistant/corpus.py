@@ -182,20 +182,28 @@ def load_article(path: Path) -> Article:
     )
 
 
-def load_corpus(corpus_dir: Path) -> tuple[list[Article], list[CorpusProblem]]:
-    """All readable articles in the folder, plus one problem per file that had to be skipped."""
+def load_articles(paths: list[Path], taken_ids: set[str]) -> tuple[list[Article], list[CorpusProblem]]:
+    """The readable articles among ``paths`` whose id is not taken yet, plus one problem per file
+    skipped. ``taken_ids`` gains the ids of the articles returned."""
     articles: list[Article] = []
     problems: list[CorpusProblem] = []
-    seen_ids: set[str] = set()
-    for path in corpus_files(corpus_dir):
+    for path in paths:
         try:
             article = load_article(path)
         except ArticleLoadError as error:
             problems.append(CorpusProblem(path, str(error)))
             continue
-        if article.id in seen_ids:
+        except Exception as error:  # a broken file is reported and skipped, whatever broke
+            problems.append(CorpusProblem(path, f"could not be loaded ({type(error).__name__}: {error})"))
+            continue
+        if article.id in taken_ids:
             problems.append(CorpusProblem(path, f"another file already has the article id '{article.id}'"))
             continue
-        seen_ids.add(article.id)
+        taken_ids.add(article.id)
         articles.append(article)
     return articles, problems
+
+
+def load_corpus(corpus_dir: Path) -> tuple[list[Article], list[CorpusProblem]]:
+    """All readable articles in the folder, plus one problem per file that had to be skipped."""
+    return load_articles(corpus_files(corpus_dir), set())

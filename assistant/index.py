@@ -18,9 +18,9 @@ from typing import Callable
 
 from langchain_core.embeddings import Embeddings
 
-from assistant.chunking import Passage, Span, chunk_article, sentence_spans, token_counter
+from assistant.chunking import Passage, chunk_article, sentence_spans, token_counter
 from assistant.config import Settings
-from assistant.corpus import Article, ArticleLoadError, CorpusProblem, content_digest, corpus_files, load_article
+from assistant.corpus import Article, CorpusProblem, content_digest, corpus_files, load_articles
 from assistant.errors import UserError
 
 SCHEMA = 1
@@ -82,8 +82,9 @@ class IndexedArticle:
             for n, (start, end) in enumerate(self.passages, start=1)
         ]
 
-    def sentence_list(self) -> list[Span]:
-        return [Span(start, end) for start, end in self.sentences]
+    def sentences_within(self, start: int, end: int) -> list[tuple[int, int, int]]:
+        """(sentence number, start, end) of the sentences lying inside ``text[start:end]``."""
+        return [(i, s, e) for i, (s, e) in enumerate(self.sentences) if start <= s and e <= end]
 
 
 @dataclass
@@ -207,7 +208,6 @@ class PassageIndex:
             self._drop_inactive_records()
 
         seen: set[str] = set()
-        to_index: list[Article] = []
         # First pass: unchanged files keep their ids, so a new file cannot take one over.
         changed_paths = []
         for path in corpus_files(corpus_dir):
@@ -222,20 +222,8 @@ class PassageIndex:
                 report.unchanged.append(indexed.id)
             else:
                 changed_paths.append(path)
-        for path in changed_paths:
-            try:
-                article = load_article(path)
-            except ArticleLoadError as error:
-                report.problems.append(CorpusProblem(path, str(error)))
-                continue
-            except Exception as error:  # a broken file is reported and skipped, whatever broke
-                report.problems.append(CorpusProblem(path, f"could not be loaded ({type(error).__name__}: {error})"))
-                continue
-            if article.id in seen:
-                report.problems.append(CorpusProblem(path, f"another file already has the article id '{article.id}'"))
-                continue
-            seen.add(article.id)
-            to_index.append(article)
+        to_index, problems = load_articles(changed_paths, taken_ids=seen)
+        report.problems.extend(problems)
 
         for article_id in [a for a in self.articles if a not in seen]:
             self._delete_version(self.articles.pop(article_id).version)
@@ -276,13 +264,12 @@ class PassageIndex:
         bar = progress(len(texts), f"embedding {article.id}") if progress else None
         # Batches never mix passages with sentences: a short sentence batched with passages is padded
         # to passage length (bench/index_build.py: +22% model throughput when kept apart).
-        starts = [*range(0, len(passages), EMBED_BATCH), *range(len(passages), len(texts), EMBED_BATCH)]
-        for begin in starts:
-            end = min(begin + EMBED_BATCH, len(passages) if begin < len(passages) else len(texts))
-            batch = slice(begin, end)
-            self.store.add_texts(texts[batch], metadatas=metadatas[batch], ids=ids[batch])
-            if bar is not None:
-                bar.update(len(texts[batch]))
+        for low, high in ((0, len(passages)), (len(passages), len(texts))):
+            for begin in range(low, high, EMBED_BATCH):
+                batch = slice(begin, min(begin + EMBED_BATCH, high))
+                self.store.add_texts(texts[batch], metadatas=metadatas[batch], ids=ids[batch])
+                if bar is not None:
+                    bar.update(len(texts[batch]))
         if bar is not None:
             bar.close()
         self.articles[article.id] = IndexedArticle(
@@ -299,7 +286,7 @@ class PassageIndex:
 
     def _delete_version(self, version: str) -> None:
         self._sentence_vectors.pop(version, None)
-        self.store._collection.delete(where={"version": version})
+        self.store.delete(where={"version": version})
 
     def _drop_inactive_records(self) -> None:
         """After an interrupted sync: remove records of versions the manifest does not name."""

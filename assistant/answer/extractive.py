@@ -100,9 +100,7 @@ class ExtractiveAnswerer:
             idf = self._idf(article)
             # "Which journal ...": when the article uses the word, the answer is a sentence that does.
             article_focus = focus if focus in idf else None
-            for i, (start, end) in enumerate(article.sentences):
-                if start < hit.passage.start or end > hit.passage.end:
-                    continue
+            for i, start, end in article.sentences_within(hit.passage.start, hit.passage.end):
                 if must_contain and not must_contain.search(article.text[start:end]):
                     continue
                 dense = float(vectors[i] @ question_vector)

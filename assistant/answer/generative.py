@@ -151,9 +151,8 @@ class GenerativeAnswerer:
         article = hit.article
         vectors = self.index.sentence_vectors(article.version)
         best = (-1.0, hit.passage.start, hit.passage.end)
-        for i, (start, end) in enumerate(article.sentences):
-            if hit.passage.start <= start and end <= hit.passage.end:
-                similarity = float(vectors[i] @ vector)
-                if similarity > best[0]:
-                    best = (similarity, start, end)
+        for i, start, end in article.sentences_within(hit.passage.start, hit.passage.end):
+            similarity = float(vectors[i] @ vector)
+            if similarity > best[0]:
+                best = (similarity, start, end)
         return best
