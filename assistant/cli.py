@@ -37,7 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--article", help="article id, or 'all' (default: the only article, else all)")
     ask.add_argument("--json", action="store_true", help="print one JSON object")
     ask.add_argument("--backend", choices=BACKENDS, help="answering backend")
-    ask.add_argument("--top-k", type=int, help="passages retrieved (default 4)")
+    ask.add_argument("--top-k", type=int, help="passages retrieved (default 6)")
     ask.add_argument("--stream", action="store_true", help="print the answer as it is generated")
 
     chat = commands.add_parser("chat", help="a conversation in the terminal, with follow-up questions")
@@ -52,12 +52,15 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="default 7860")
 
     evaluate = commands.add_parser("eval", help="measure answer quality and speed on a QA file")
-    evaluate.add_argument("qa_file")
+    evaluate.add_argument("qa_file", help="our YAML/JSON QA file, or a SQuAD 2.0 JSON file (its articles become the corpus)")
     evaluate.add_argument("--article", help="article id (default: the one the QA file names)")
     evaluate.add_argument("--backend", default="extractive", help="comma-separated backends to compare")
     evaluate.add_argument("--retrieval", default=None, help="comma-separated: hybrid, dense, lexical")
     evaluate.add_argument("--passage-tokens", default=None, help="comma-separated passage sizes in tokens")
     evaluate.add_argument("--rewrite", default="on", help="follow-up rewriting: on, off or on,off")
+    evaluate.add_argument("--rerank", default=None, help="cross-encoder reranking: on, off or on,off")
+    evaluate.add_argument("--rerank-cap", default=None, help="comma-separated candidate caps for the cross-encoder")
+    evaluate.add_argument("--limit", type=int, help="SQuAD files: ask only the first N questions of each article")
     evaluate.add_argument("--top-k", type=int)
     evaluate.add_argument("--report", default="eval-report.json", help="where to write the JSON report")
 
@@ -183,29 +186,54 @@ def _variants(args) -> list[dict]:
         return [convert(v.strip()) for v in option.split(",") if v.strip()] if option else [default]
 
     try:
+        switch = {"on": True, "off": False}
         combos = product(
             values(args.backend, defaults.backend),
             values(args.retrieval, defaults.retrieval),
             values(args.passage_tokens, defaults.passage_tokens, int),
             values(args.rewrite, "on"),
+            values(args.rerank, "on" if defaults.rerank else "off"),
+            values(args.rerank_cap, defaults.rerank_cap, int),
         )
         return [
-            {"backend": b, "retrieval": r, "passage_tokens": t, "rewrite_followups": {"on": True, "off": False}[w]}
-            for b, r, t, w in combos
+            {"backend": b, "retrieval": r, "passage_tokens": t, "rewrite_followups": switch[w], "rerank": switch[x],
+             "rerank_cap": cap}
+            for b, r, t, w, x, cap in combos
         ]
     except (ValueError, KeyError) as error:
         raise UserError(f"bad variant option: {error}") from error
+
+
+def _squad_articles(path):
+    """The SQuAD articles when ``path`` is a SQuAD 2.0 JSON file, else None (our own QA format)."""
+    from assistant.squad import is_squad, parse_squad
+
+    if path.suffix.lower() != ".json":
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise UserError(f"cannot read QA file {path}: {error}".splitlines()[0]) from error
+    return parse_squad(data, str(path)) if is_squad(data) else None
 
 
 def _eval(args) -> int:
     from pathlib import Path
 
     from assistant.config import Settings
-    from assistant.evaluation import evaluate, format_table
+    from assistant.evaluation import evaluate, evaluate_squad, format_squad_table, format_table
+    from assistant.squad import write_corpus
 
     reports = []
     configured = Settings()
+    qa_file = Path(args.qa_file)
+    squad = _squad_articles(qa_file)
     base_dir = Path(args.data_dir) if args.data_dir else configured.data_dir
+    if squad is not None:  # the benchmark's articles are the corpus, kept beside the main index
+        base_dir = base_dir.with_name(f"{base_dir.name}-squad")
+        write_corpus(squad, base_dir / "corpus")
+        args.corpus_dir = str(base_dir / "corpus")
+        base_dir = base_dir / "index"
     model = None  # loaded once, shared by every variant
     for variant in _variants(args):
         # A passage size other than the configured one gets its own index, so the main one is kept.
@@ -214,8 +242,14 @@ def _eval(args) -> int:
         args.backend = variant["backend"]
         bot = _assistant(argparse.Namespace(**{**vars(args), "data_dir": str(data_dir)}), embeddings=model, **variant)
         model = bot.index.embeddings.inner
-        reports.append(evaluate(bot, Path(args.qa_file), article=args.article))
-    print(format_table(reports))
+        if squad is not None:
+            report = evaluate_squad(bot, squad, str(qa_file), limit=args.limit)
+            print(f"\n{report.variant}\n{format_squad_table(report)}")
+        else:
+            report = evaluate(bot, qa_file, article=args.article)
+        reports.append(report)
+    if squad is None:
+        print(format_table(reports))
     report_path = Path(args.report)
     payload = [r.to_dict() for r in reports]
     report_path.write_text(json.dumps(payload if len(payload) > 1 else payload[0], ensure_ascii=False, indent=2), encoding="utf-8")

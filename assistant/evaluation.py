@@ -1,9 +1,11 @@
 """``assistant eval``: answer quality and speed on a file of questions with known answers.
 
-The QA file (YAML or JSON) names an article and lists ``answerable`` questions (accepted
-``answer`` strings and the ``evidence`` text that must be cited), ``unanswerable`` ones, and
-``followups`` (conversations whose last turn is scored after the earlier turns were asked for
-real). See the README for the format.
+Two formats. Our own QA file (YAML or JSON) names an article and lists ``answerable`` questions
+(accepted ``answer`` strings and the ``evidence`` text that must be cited), ``unanswerable``
+ones, and ``followups`` (conversations whose last turn is scored after the earlier turns were
+asked for real); see the README. The official SQuAD 2.0 JSON format (assistant/squad.py) is
+scored the benchmark's way: HasAns (found, cited, a gold answer inside the answer text after
+SQuAD normalisation), NoAns (not found, no citations), their mean, per article.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import yaml
 from assistant.answer.citations import is_supported, marked_claims
 from assistant.core import Assistant
 from assistant.errors import UserError
+from assistant.squad import SquadArticle, holds_answer
 
 RANK_DEPTH = 5
 
@@ -151,7 +154,7 @@ def summarise(items: list[ItemResult]) -> dict:
 def variant_of(bot: Assistant) -> dict:
     s = bot.settings
     return {"backend": s.backend, "retrieval": s.retrieval, "passage_tokens": s.passage_tokens, "top_k": s.top_k,
-            "rewrite_followups": s.rewrite_followups}
+            "rewrite_followups": s.rewrite_followups, "rerank": s.rerank, "rerank_cap": s.rerank_cap}
 
 
 def evaluate(bot: Assistant, qa_file: Path, article: str | None = None) -> EvalReport:
@@ -168,7 +171,9 @@ def format_table(reports: list[EvalReport]) -> str:
     """Metrics as rows, one column per report (variant), for side-by-side reading."""
     def label(report: EvalReport) -> str:
         v = report.variant
-        return f"{v['backend']}/{v['retrieval']}/{v['passage_tokens']}t" + ("" if v["rewrite_followups"] else "/no-rewrite")
+        return (f"{v['backend']}/{v['retrieval']}/{v['passage_tokens']}t"
+                + ("" if v["rewrite_followups"] else "/no-rewrite")
+                + (f"/rerank{v['rerank_cap']}" if v["rerank"] else "/no-rerank"))
 
     def line(cells: list[str]) -> str:
         return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths)) + " |"
@@ -178,3 +183,69 @@ def format_table(reports: list[EvalReport]) -> str:
     rows = [[key] + ["-" if r.metrics[key] is None else str(r.metrics[key]) for r in reports] for key in keys]
     widths = [max(len(row[i]) for row in [headers] + rows) for i in range(len(headers))]
     return "\n".join([line(headers), "|" + "|".join("-" * (w + 2) for w in widths) + "|"] + [line(r) for r in rows])
+
+
+# -- SQuAD 2.0 --------------------------------------------------------------------------------
+@dataclass
+class SquadResult:
+    article: str
+    id: str
+    question: str
+    impossible: bool
+    found: bool
+    weak: bool
+    confidence: float | None
+    correct: bool  # HasAns: found, cited, holds a gold answer; NoAns: not found and nothing cited
+    answer: str
+    latency_ms: float
+
+
+def _squad_item(bot: Assistant, article: SquadArticle, question) -> SquadResult:
+    started = time.perf_counter()
+    answer = bot.ask(question.question, article=article.article_id)
+    latency = (time.perf_counter() - started) * 1000
+    if question.impossible:
+        correct = not answer.found and not answer.citations
+    else:
+        correct = answer.found and bool(answer.citations) and holds_answer(answer.text, question.answers)
+    return SquadResult(article.article_id, question.id, question.question, question.impossible, answer.found,
+                       answer.weak, answer.confidence, correct, answer.text, round(latency, 2))
+
+
+def squad_metrics(results: list[SquadResult]) -> dict:
+    has = [r.correct for r in results if not r.impossible]
+    no = [r.correct for r in results if r.impossible]
+    latencies = sorted(r.latency_ms for r in results)
+    has_rate, no_rate = _share(has), _share(no)
+    return {
+        "questions": len(results), "answerable": len(has), "unanswerable": len(no),
+        "has_ans": has_rate, "no_ans": no_rate,
+        "balanced": round((has_rate + no_rate) / 2, 4) if has and no else None,
+        "weak_shown": _share([r.weak for r in results]),
+        "latency_p50_ms": round(statistics.median(latencies), 1) if latencies else None,
+        "latency_p95_ms": round(latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))], 1) if latencies else None,
+    }
+
+
+def evaluate_squad(bot: Assistant, articles: list[SquadArticle], source: str, limit: int | None = None) -> EvalReport:
+    """Ask every question of every article (``limit``: the first N per article), scored per article."""
+    bot.sync()
+    results = []
+    for article in articles:
+        bot.scope(article.article_id)  # the article was indexed (a problem here is reported, not skipped)
+        results += [_squad_item(bot, article, q) for q in article.questions[:limit]]
+    metrics = squad_metrics(results)
+    metrics["per_article"] = {a.article_id: squad_metrics([r for r in results if r.article == a.article_id])
+                              for a in articles}
+    return EvalReport(source, None, variant_of(bot), metrics, results)
+
+
+def format_squad_table(report: EvalReport) -> str:
+    """Per-article HasAns / NoAns / balanced, then the total (the README's way of reporting)."""
+    lines = ["| article | answerable | unanswerable | HasAns | NoAns | balanced | p50 ms | p95 ms |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    rows = list(report.metrics["per_article"].items()) + [("**all**", report.metrics)]
+    for name, m in rows:
+        lines.append(f"| {name} | {m['answerable']} | {m['unanswerable']} | {m['has_ans']:.3f} | {m['no_ans']:.3f} | "
+                     f"{m['balanced']:.3f} | {m['latency_p50_ms']:.0f} | {m['latency_p95_ms']:.0f} |")
+    return "\n".join(lines)

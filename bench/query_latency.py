@@ -1,26 +1,29 @@
-"""Warm query latency: retrieval alone and a full answer (`bot.ask`), p50/p95, per retrieval mode.
+"""Warm query latency of a full answer (`bot.ask`), p50/p95, with the cross-encoder on and off.
 
-Why: once the model is loaded, this is what a user waits for on every question in the chat.
-200 questions cycle through tests/data/seed_questions.yaml against the shipped article; the
-modes hybrid, dense and lexical take turns on each question (interleaved, so machine noise hits
-them alike). The index's query-vector cache is cleared before every timed call: the 62 seed
-questions repeat in a 200-question run, and a real new question always pays its embedding.
-"answer step" is the part of `ask` after retrieval (sentence scoring; in lexical mode it also
-embeds the query); "sentence vectors" is the time `ask` spends in `PassageIndex.sentence_vectors`
-(called once per retrieved passage; it read Chroma every time until the index began keeping them
-in memory, when it was ~45% of `ask`), kept here as a guard against that coming back.
+Why: once the model is loaded, this is what a user waits for on every question in the chat, and
+the cross-encoder reranker is the slowest stage of an answer. 200 questions cycle through
+tests/data/seed_questions.yaml against the shipped article; the variants take turns on each
+question (interleaved, so machine noise hits them alike):
+
+* rerank cap N: the cross-encoder reads the first N candidate sentences (the shipped default is 8);
+* no rerank: bi-encoder scores only (what runs when the cross-encoder's wheel is absent).
+
+The index's query-vector cache is cleared before every timed call: the seed questions repeat in
+a 200-question run, and a real new question always pays its embedding. "retrieve" and "answer"
+are the two parts of `ask` (answer = candidates, cross-encoder, models, quoting).
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
-import time
 
 from _common import SHIPPED_CORPUS, Stopwatch, load_model, percentile, report, scratch_dir, seed_questions, table
+from assistant.answer.extractive import ExtractiveAnswerer
 from assistant.core import Assistant
 
-MODES = ("hybrid", "dense", "lexical")
+VARIANTS = (("rerank cap 8 (default)", True, 8), ("rerank cap 4", True, 4), ("rerank cap 12", True, 12),
+            ("no rerank", False, 8))
 
 
 def main() -> None:
@@ -28,59 +31,37 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=200)
     args = parser.parse_args()
 
-    with report("query_latency", "warm latency per question, by retrieval mode"), scratch_dir("query") as tmp:
+    with report("query_latency", "warm latency per question, cross-encoder on and off"), scratch_dir("query") as tmp:
         bot = Assistant(corpus_dir=SHIPPED_CORPUS, data_dir=tmp / "index", embeddings=load_model())
         bot.sync()
-        articles, _ = bot.scope(None)
-
-        fetch = {"seconds": 0.0}
-        sentence_vectors = bot.index.sentence_vectors
-
-        def timed_sentence_vectors(version):  # instance-level wrapper: measures, changes nothing
-            started = time.perf_counter()
-            try:
-                return sentence_vectors(version)
-            finally:
-                fetch["seconds"] += time.perf_counter() - started
-
-        bot.index.sentence_vectors = timed_sentence_vectors
-
+        answerers = {label: ExtractiveAnswerer(bot.index, rerank=on, rerank_cap=cap) for label, on, cap in VARIANTS}
         questions = seed_questions()
-        for mode in MODES:  # warm-up: lexical index, Chroma, idf and sentence-vector caches
-            bot.settings.retrieval = mode
+        for answerer in answerers.values():  # warm-up: lexical index, Chroma, idf, sentence vectors, ONNX session
+            bot.answerer = answerer
             for q in questions[:5]:
                 bot.ask(q)
 
-        samples = {m: {"retrieve": [], "ask": [], "answer step": [], "fetch": [], "found": 0} for m in MODES}
+        samples = {label: {"ask": [], "retrieve": [], "answer": [], "found": 0} for label in answerers}
         for question in itertools.islice(itertools.cycle(questions), args.questions):
-            for mode in MODES:
-                s = samples[mode]
-                bot.settings.retrieval = mode
+            for label, answerer in answerers.items():
+                bot.answerer = answerer
                 bot.index._query_cache.clear()
-                with Stopwatch() as t:
-                    bot.retriever.retrieve(question, articles, bot.settings.top_k, mode=mode)
-                s["retrieve"].append(t.seconds * 1000)
-                bot.index._query_cache.clear()
-                fetch["seconds"] = 0.0
                 with Stopwatch() as t:
                     answer = bot.ask(question)
+                s = samples[label]
                 s["ask"].append(t.seconds * 1000)
-                s["answer step"].append(answer.timings_ms["answer"])
-                s["fetch"].append(fetch["seconds"] * 1000)
+                s["retrieve"].append(answer.timings_ms["retrieve"])
+                s["answer"].append(answer.timings_ms["answer"])
                 s["found"] += answer.found
 
         rows = [
-            [mode, percentile(s["retrieve"], 50), percentile(s["retrieve"], 95), percentile(s["ask"], 50),
-             percentile(s["ask"], 95), percentile(s["answer step"], 50), percentile(s["fetch"], 50),
-             f"{s['found']}/{args.questions}"]
-            for mode, s in samples.items()
+            [label, percentile(s["ask"], 50), percentile(s["ask"], 95), percentile(s["retrieve"], 50),
+             percentile(s["answer"], 50), percentile(s["answer"], 95), f"{s['found']}/{args.questions}"]
+            for label, s in samples.items()
         ]
-        print(f"{args.questions} questions (cycling {len(questions)} seed questions), top_k={bot.settings.top_k}, "
-              f"{sum(len(a.passages) for a in articles)} passages; times in ms\n")
-        print(table(["mode", "retrieve p50", "retrieve p95", "ask p50", "ask p95", "answer step p50",
-                     "sentence vectors p50", "found"], rows))
-        fastest = min(rows, key=lambda r: r[3])
-        print(f"\nfastest full answer (p50): {fastest[0]}")
+        print(f"{args.questions} questions (cycling {len(questions)} seed questions), top_k={bot.settings.top_k}; "
+              "times in ms\n")
+        print(table(["variant", "ask p50", "ask p95", "retrieve p50", "answer p50", "answer p95", "found"], rows))
 
 
 if __name__ == "__main__":

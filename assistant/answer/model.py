@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 NOT_IN_ARTICLE = "The article does not say."
+# Shown before a quote whose answerability is below the "found" level but above the refusal level.
+WEAK_MATCH_PREFIX = "The closest passage, which may not answer this:"
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,12 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
     unsupported_sentences: list[str] = field(default_factory=list)
     note: str | None = None
+    # Calibrated probability that the quote answers the question (extractive answers); None when not measured.
+    confidence: float | None = None
+    # True when the answer is only the closest passage, shown with WEAK_MATCH_PREFIX, not a sourced answer.
+    weak: bool = False
+    # The recognised kind of question when it is not a plain factual one: overview, greeting, help, metadata.
+    intent: str | None = None
 
     def to_dict(self) -> dict:
         """JSON-ready; the keys of ``assistant ask --json``."""
@@ -49,6 +57,9 @@ class Answer:
             "citations": [asdict(c) for c in self.citations],
             "unsupported_sentences": self.unsupported_sentences,
             "note": self.note,
+            "confidence": None if self.confidence is None else round(self.confidence, 4),
+            "weak": self.weak,
+            "intent": self.intent,
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
         }
 

@@ -1,0 +1,86 @@
+"""Candidate sentences for an answer: every sentence of the retrieved passages, with its features.
+
+Everything here is cheap (MiniLM vectors already in memory, cached word stems): a fitted
+pre-score over these features decides which few candidates the slow cross-encoder reads, and
+it is the whole ranking when the cross-encoder is unavailable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.answer.features import QuestionProfile, article_idf, candidate_features
+from assistant.index import IndexedArticle, PassageIndex
+from assistant.retrieval import RetrievedPassage
+from assistant.text_terms import content_stems
+
+@dataclass
+class Candidate:
+    hit: RetrievedPassage
+    passage_rank: int  # position of its passage in the retrieval ranking
+    sentence: int  # number of the sentence in its article
+    start: int
+    end: int
+    dense: float
+    features: list[float] | None = None  # in FEATURES order
+
+    @property
+    def article(self) -> IndexedArticle:
+        return self.hit.article
+
+    @property
+    def text(self) -> str:
+        return self.article.text[self.start : self.end]
+
+    def context(self) -> str:
+        """The sentence with its neighbours, where a pronoun in it usually finds its noun."""
+        spans = self.article.sentences
+        first, last = max(0, self.sentence - 1), min(len(spans) - 1, self.sentence + 1)
+        return self.article.text[spans[first][0] : spans[last][1]]
+
+
+class CandidateFinder:
+    """Sentences of retrieved passages with their features; caches per-article word rarity and stems."""
+
+    def __init__(self, index: PassageIndex):
+        self.index = index
+        self._idf: dict[str, dict[str, float]] = {}
+        self._stems: dict[str, list[set[str]]] = {}
+
+    def _article_cache(self, article: IndexedArticle) -> tuple[dict[str, float], list[set[str]]]:
+        if article.version not in self._idf:
+            active = {a.version for a in self.index.articles.values()}
+            self._idf = {k: v for k, v in self._idf.items() if k in active}
+            self._stems = {k: v for k, v in self._stems.items() if k in active}
+            sentences = [article.text[s:e] for s, e in article.sentences]
+            self._idf[article.version] = article_idf(sentences)
+            self._stems[article.version] = [set(content_stems(text)) for text in sentences]
+        return self._idf[article.version], self._stems[article.version]
+
+    def find(self, query: str, retrieved: list[RetrievedPassage]) -> list[Candidate]:
+        """Every sentence of the retrieved passages (once), with its features; the cross-encoder's is 0."""
+        question_vector = np.asarray(self.index.query_vector(query), dtype=np.float32)
+        profiles: dict[str, QuestionProfile] = {}
+        candidates: list[Candidate] = []
+        seen: set[tuple[str, int]] = set()
+        for rank, hit in enumerate(retrieved):
+            article = hit.article
+            idf, stems = self._article_cache(article)
+            if article.version not in profiles:
+                profiles[article.version] = QuestionProfile.of(query, idf)
+            profile = profiles[article.version]
+            vectors = self.index.sentence_vectors(article.version)
+            for i, start, end in article.sentences_within(hit.passage.start, hit.passage.end):
+                if (article.version, i) in seen:
+                    continue
+                seen.add((article.version, i))
+                candidate = Candidate(hit, rank, i, start, end, float(vectors[i] @ question_vector))
+                neighbours = stems[max(0, i - 1) : i + 2]
+                candidate.features = candidate_features(
+                    profile, candidate.text, candidate.context(), stems[i], set().union(*neighbours),
+                    candidate.dense, rank, 0.0,
+                )
+                candidates.append(candidate)
+        return candidates
