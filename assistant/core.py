@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.answer.extractive import ExtractiveAnswerer
+from assistant.answer.intent_answers import IntentAnswerer
+from assistant.answer.intents import OVERVIEW, recognise
 from assistant.answer.model import Answer
 from assistant.config import Settings
 from assistant.errors import UserError
@@ -47,11 +49,14 @@ class Assistant:
         self.index = PassageIndex(self.settings, embeddings=embeddings)
         self.retriever = HybridRetriever(self.index)
         self.answerer = self._answerer()
+        self.intents = IntentAnswerer(self.index, lambda question, article_id: self.ask(question, article=article_id))
         self.last_sync: SyncReport | None = None
         self._lock = threading.RLock()  # a question never reads the index while a re-scan rewrites it
 
     def _answerer(self):
-        extractive = ExtractiveAnswerer(self.index, max_quotes=self.settings.max_quotes)
+        extractive = ExtractiveAnswerer(
+            self.index, max_quotes=self.settings.max_quotes, rerank=self.settings.rerank, rerank_cap=self.settings.rerank_cap
+        )
         if self.settings.backend == "extractive":
             return extractive
         from assistant.answer.generative import GenerativeAnswerer
@@ -107,6 +112,21 @@ class Assistant:
         return [indexed[article]], article
 
     # -- questions ------------------------------------------------------------------------
+    def _intent_article(self, article: str | None) -> IndexedArticle:
+        """The one article an overview or a suggestion is about: the named one, else the first by id."""
+        with self._lock:
+            self._ensure_synced()
+            return self.scope(article)[0][0]
+
+    def overview(self, article: str | None = None) -> Answer:
+        """3 to 5 central sentences of the article, quoted and cited in article order (the first article when
+        several are indexed and none is named, as for greetings and other intents in ``stream``)."""
+        return self.intents.answer(OVERVIEW, "Summarise the article.", self._intent_article(article))
+
+    def suggestions(self, article: str | None = None) -> list[str]:
+        """3 to 5 questions the article answers (checked by asking them; worked out once per article version)."""
+        return self.intents.suggestions(self._intent_article(article))
+
     def ask(self, question: str, article: str | None = None, history: History | None = None, top_k: int | None = None) -> Answer:
         """Answer one question (with optional earlier turns) from the chosen article."""
         answer: Answer | None = None
@@ -119,7 +139,11 @@ class Assistant:
     def stream(
         self, question: str, article: str | None = None, history: History | None = None, top_k: int | None = None
     ) -> Iterator[str | Answer]:
-        """Yield pieces of the answer text as they are ready, then the final ``Answer``."""
+        """Yield pieces of the answer text as they are ready, then the final ``Answer``.
+
+        A recognised intent (overview, greeting, thanks, help, metadata) skips retrieval and is answered
+        about one article: the named one, else the first by id when several are in scope.
+        """
         question = (question or "").strip()
         if not question:
             raise UserError("the question is empty")
@@ -127,11 +151,17 @@ class Assistant:
         with self._lock:
             self._ensure_synced()
             articles, label = self.scope(article)
-            answerer = self.answerer
-            query = answerer.standalone(question, history) if self.settings.rewrite_followups else question
-            retrieved = self.retriever.retrieve(query, articles, top_k or self.settings.top_k, mode=self.settings.retrieval)
+            intent, query = recognise(question), question
+            if intent:  # overview, small talk, metadata: answered about one article, without retrieval
+                events = self.intents.stream(intent, question, articles[0])
+            else:
+                answerer = self.answerer
+                query = answerer.standalone(question, history) if self.settings.rewrite_followups else question
+                k, mode = top_k or self.settings.top_k, self.settings.retrieval
+                retrieved = self.retriever.retrieve(query, articles, k, mode=mode)
+                events = answerer.stream(question, query, retrieved, label)
         retrieved_at = time.perf_counter()
-        for event in answerer.stream(question, query, retrieved, label):
+        for event in events:
             if not isinstance(event, Answer):
                 yield event
                 continue

@@ -1,0 +1,199 @@
+"""Questions to suggest to a reader: drafted from the article's own wording, kept only if answered.
+
+Drafts come from patterns any news story has: relative and copular clauses ("Gerard Sanacora,
+who studies ketamine" -> "Who studies ketamine?", "the heaviest single item was a rusted safe"
+-> "What was the heaviest single item?"), people introduced with a role ("Stanford psychiatrist
+Nolan Williams"), counted or priced things ("About 4,500 residents visited ...", "an £85,000
+grant"), terms the text explains ("the drug naltrexone", "called a K-hole") and what a study
+or a named source reported. Drafts that keep the sentence's own words are preferred: they are
+the questions an extractive answerer can answer with confidence.
+
+A draft is only offered if the real answerer, asked it, finds the answer in the article: a
+suggestion that led to "The article does not say." would be worse than none. Checking costs
+one answer per draft, so the caller that owns the answerer does it once per article version.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable
+from itertools import chain, zip_longest
+
+from assistant.answer.intents import recognise
+from assistant.answer.model import Answer
+from assistant.index import IndexedArticle
+
+MAX_SUGGESTIONS = 5
+# Drafts asked at most: each costs one run of the answerer.
+MAX_DRAFTS_CHECKED = 16
+
+# -- people -----------------------------------------------------------------------------------
+_PERSON = r"(?:(?:Dr|Prof|Professor)\.? )?[A-Z][a-z]+(?:[ -][A-Z][a-z]+){1,2}"
+_ROLE_NOUN = (
+    r"[a-z][a-z-]{2,}(?:ist|er|or|ian|ant|ent|eon)|architect|expert|critic|nurse|pupil|chief|head|chair|mayor|"
+    r"founder|creator|president|author|coauthor|co-author|spokesperson|spokesman|spokeswoman|captain|coach"
+)
+_PERSON_NOUN = re.compile(rf"\b(?:{_ROLE_NOUN}|man|woman|boy|girl|person)\b")
+_TITLE = r"Mayor|President|Senator|Minister|Governor|Chancellor|Councillor|Councilor|Judge|Chief|Director|Inspector"
+_PEOPLE = [
+    # "Yale psychiatrist Gerard Sanacora", "Programme coordinator Tomasz Rudnicki", "Mayor Helen Okafor"
+    re.compile(rf"\b(?:{_ROLE_NOUN}|{_TITLE}) (?P<name>{_PERSON})\b"),
+    # "Gordon Featherstone, chair of ...", "Nolan Williams, the Stanford psychiatrist who ..."
+    re.compile(rf"\b(?P<name>{_PERSON}), (?:a |an |the )?(?:[A-Za-z-]+ ){{0,3}}(?:{_ROLE_NOUN})\b"),
+]
+# Capitalised runs that name places and bodies, not people.
+_NOT_A_PERSON = re.compile(
+    r"\b(?:University|College|School|Society|Journal|Organization|Organisation|Council|Clinics?|Institute|"
+    r"Hospital|Health|River|Bridge|Street|Road|Primary|Stories|Department|Agency|Company|Fund)\b"
+)
+
+# -- clauses ----------------------------------------------------------------------------------
+# Where a clause that can become a question ends: punctuation, or a word that starts another clause.
+_CLAUSE_END = r"(?=[,;:.!?]| (?:after|before|because|when|while|since|and|but|according|that|which|who)\b)"
+# "Gerard Sanacora, who studies ketamine" -> "Who studies ketamine?"
+_WHO_CLAUSE = re.compile(
+    rf"\b{_PERSON},(?: [^,]{{0,60}})? who "
+    rf"(?P<clause>(?:is|was|has|had|[a-z]+ed|[a-z]{{3,}}s) [^,;:.!?“”\"]{{3,60}}?){_CLAUSE_END}"
+)
+# "the heaviest single item was a rusted safe" -> "What was ...?"; "The next cleanup day is on Saturday" ->
+# "When is ...?"; a person as the complement's head ("an eight-year-old pupil from ...") makes it "Who".
+_COPULA = re.compile(
+    r"(?:^|, |\bthat |\bsaid |\bsays )(?:the|The) (?P<subject>(?:[a-z-]+ ){0,3}[a-z-]+) "
+    r"(?P<verb>is|was|will be) (?:(?:an?|the) (?P<head>[^,;:.!?]{3,80}?)|(?:on|in) (?:[A-Z][a-z]+|\d{4}))"
+    rf"{_CLAUSE_END}"
+)
+_AFTER_HEAD_NOUN = re.compile(r" (?:from|of|at|in|with|on|for|by|to) ")
+
+# -- quantities -------------------------------------------------------------------------------
+_NUMBER = (
+    r"(?:\d[\d,.]*|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens of|hundreds of|thousands of)"
+    r"(?: (?:hundred|thousand|million|billion))?"
+)
+_THINGS = r"(?P<things>(?:[a-z]+ )?(?:[a-z]{3,}s|people|children|men|women))"
+_COUNTED = re.compile(rf"\b{_NUMBER} {_THINGS}\b")
+# "About 4,500 residents visited the library in its first week back, ..." (a count as the subject)
+_COUNT_SUBJECT = re.compile(
+    rf"^(?:(?:about|around|nearly|almost|over|roughly|some|more than|fewer than|at least|up to) )?{_NUMBER} "
+    rf"{_THINGS} (?P<predicate>(?:(?:have|has|had|were|was|are|will|would|could)(?: been)? )?"
+    r"(?:[a-z]+ed|took|saw|made|gave|went|came|got|lost|won|paid|left|spent|kept|held|met|ran|found|signed)"
+    rf"(?: [\w'’£$€.-]+){{1,10}}?){_CLAUSE_END}",
+    re.I,
+)
+# Counted units of measure and time say nothing on their own ("How many weeks?").
+_UNITS = re.compile(
+    r"\b(?:times|years|months|weeks|days|hours|minutes|seconds|mornings|evenings|nights|weekends|decades|percent|"
+    r"tonnes|tons|kilometres|kilometers|miles|metres|meters|pounds|dollars|euros|points|cents)$"
+)
+_AMOUNT = r"[£$€]\s?\d[\d,.]*(?: (?:thousand|million|billion))?"
+# "an £85,000 grant"
+_PRICED = re.compile(rf"{_AMOUNT} (?P<thing>(?!thousand|million|billion)[a-z]{{3,}})\b")
+# "Repairs cost £1.2 million"
+_COSTING = re.compile(r"\b(?P<thing>[A-Za-z]{3,}) (?:cost|costs) (?:about |around |nearly |over )?[£$€]\d")
+
+# -- terms and findings -----------------------------------------------------------------------
+_TERMS = [
+    # "the drug naltrexone, which ..." (a name, not "the drug works")
+    re.compile(
+        r"\bthe (?:drug|medication|medicine|chemical|compound|molecule|protein|receptor|hormone|enzyme|virus|"
+        r"technique|method|process|condition|disease|disorder|device|species) (?P<term>[a-z][\w-]+)(?=,|\.| \(| which)"
+    ),
+    # "called a K-hole.", "a service called the book boat, a converted ..."
+    re.compile(r"\bcalled (?P<term>(?:a |an |the )?[A-Za-z][\w-]+(?: [a-z][\w-]+)?)(?=[,.;:)]| which| that)"),
+]
+_STUDY = re.compile(
+    r"\b(?i:the|this|a|an|their|her|his|its) (?P<study>(?:[a-z]+ )?"
+    r"(?:study|research|report|survey|paper|trial|experiment|analysis|review|investigation|poll))\b"
+)
+_FINDING = re.compile(r"\b(?:found|find|finds|findings|discovered|showed|shows|suggests|concluded|revealed)\b")
+# "Stanford University scientists report that ..." -> "What did Stanford University scientists report?"
+_REPORTED = re.compile(
+    rf"\b(?P<who>(?:[A-Z][\w-]+ ){{1,3}}(?:scientists|researchers|officials|experts|doctors|authors|team)|{_PERSON}) "
+    r"(?P<verb>reports?|reported|finds|found|discovered|showed|concluded) that\b"
+)
+_BASE_VERB = {"reports": "report", "reported": "report", "finds": "find", "found": "find", "discovered": "discover",
+              "showed": "show", "concluded": "conclude"}
+
+
+def _people(sentences: list[str]) -> list[str]:
+    """Names of the people the article introduces with a role, in order of appearance."""
+    names = [m.group("name") for s in sentences for p in _PEOPLE for m in p.finditer(s)]
+    return [name for name in dict.fromkeys(names) if not _NOT_A_PERSON.search(name)]
+
+
+def _clauses(sentences: list[str]) -> list[str]:
+    """Questions asking for the subject of a relative or a copular clause, in the article's own words."""
+    drafts = []
+    for sentence in sentences:
+        drafts += [f"Who {m.group('clause')}?" for m in _WHO_CLAUSE.finditer(sentence)]
+        for m in _COPULA.finditer(sentence):
+            head = m.group("head")
+            asks = "When" if head is None else "What"
+            if head and _PERSON_NOUN.search(_AFTER_HEAD_NOUN.split(head)[0].split()[-1]):
+                asks = "Who"
+            drafts.append(f"{asks} {m.group('verb')} the {m.group('subject')}?")
+    return drafts
+
+
+def _quantities(sentences: list[str]) -> list[str]:
+    """How much a priced thing cost; how many of a counted thing did what the sentence says they did."""
+    drafts = [f"How much was the {m.group('thing')}?" for s in sentences for m in _PRICED.finditer(s)]
+    drafts += [f"How much did the {m.group('thing').lower()} cost?" for s in sentences for m in _COSTING.finditer(s)]
+    subjects = [m for m in map(_COUNT_SUBJECT.match, sentences) if m and not _UNITS.search(m.group("things"))]
+    return drafts + [f"How many {m.group('things').lower()} {m.group('predicate')}?" for m in subjects]
+
+
+def _bare_counts(sentences: list[str]) -> list[str]:
+    """'How many shopping trolleys?': natural, but short questions are the hardest to answer with confidence."""
+    counted = [m.group("things") for s in sentences for m in _COUNTED.finditer(s)]
+    return [f"How many {things}?" for things in counted if not _UNITS.search(things)]
+
+
+def _terms(sentences: list[str]) -> list[str]:
+    return [f"What is {m.group('term')}?" for s in sentences for p in _TERMS for m in p.finditer(s)]
+
+
+def _findings(sentences: list[str], people: list[str]) -> list[str]:
+    """What the study found, and what named sources reported, when the text reports findings."""
+    studies = Counter(m.group("study") for s in sentences for m in _STUDY.finditer(s))
+    finding_sentences = [s for s in sentences if _FINDING.search(s)]
+    drafts = [f"What did the {studies.most_common(1)[0][0]} find?"] if studies and finding_sentences else []
+    drafts += [
+        f"What did {m.group('who')} {_BASE_VERB.get(m.group('verb'), m.group('verb'))}?"
+        for s in sentences
+        for m in _REPORTED.finditer(s)
+    ]
+    return drafts + [f"What did {name} find?" for name in people if any(name in s for s in finding_sentences)]
+
+
+def draft_questions(article: IndexedArticle) -> list[str]:
+    """Candidate questions, one of each kind in turn (clause, person, quantity, term, finding), bare counts last."""
+    sentences = [article.text[start:end] for start, end in article.sentences]
+    people = _people(sentences)
+    kinds = [
+        _clauses(sentences),
+        [f"Who is {name}?" for name in people],
+        _quantities(sentences),
+        _terms(sentences),
+        _findings(sentences, people),
+    ]
+    drafts = [q for q in chain.from_iterable(zip_longest(*kinds)) if q is not None] + _bare_counts(sentences)
+    return list(dict.fromkeys(q for q in drafts if recognise(q) is None))
+
+
+def answered_suggestions(article: IndexedArticle, ask: Callable[[str], Answer]) -> list[str]:
+    """Up to five drafts that ``ask`` answers from the article (found, not weak), each with a different quote."""
+    kept: list[str] = []
+    quotes_used: set[str] = set()
+    for question in draft_questions(article)[:MAX_DRAFTS_CHECKED]:
+        answer = ask(question)
+        if not answer.found or answer.weak or not answer.citations:
+            continue
+        quote = answer.citations[0].quote
+        if quote in quotes_used:
+            continue
+        quotes_used.add(quote)
+        kept.append(question)
+        if len(kept) == MAX_SUGGESTIONS:
+            break
+    return kept

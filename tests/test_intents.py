@@ -1,0 +1,207 @@
+"""Intents (overview, greeting / thanks / help, metadata), the overview and suggested questions.
+
+Real components throughout: the session ``bot`` over the shipped article, and one Assistant over
+the second article (no byline) plus a third article written for these tests (with a byline and a
+date line), sharing the loaded MiniLM.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from assistant import Assistant
+from assistant.answer.intents import GREETING, HELP, METADATA, OVERVIEW, THANKS, recognise
+from assistant.answer.model import NOT_IN_ARTICLE, Answer
+from test_answers import assert_honest  # every [n] is backed, every quote verbatim inside its passage
+
+DATA = Path(__file__).parent / "data"
+RIVER = DATA / "second_article" / "river-cleanup.md"
+HARBOUR = DATA / "bylined_article" / "harbour-library.txt"
+
+PHRASINGS = [
+    ("What is this about?", OVERVIEW),
+    ("What's the article about?", OVERVIEW),
+    ("Summarize", OVERVIEW),
+    ("summarise this", OVERVIEW),
+    ("Can you give me a summary, please?", OVERVIEW),
+    ("main points", OVERVIEW),
+    ("What are the key findings?", OVERVIEW),
+    ("key takeaways", OVERVIEW),
+    ("tl;dr", OVERVIEW),
+    ("TLDR?", OVERVIEW),
+    ("Overview", OVERVIEW),
+    ("What's the gist?", OVERVIEW),
+    ("in a nutshell", OVERVIEW),
+    ("Hi! Could you summarise the article for me?", OVERVIEW),
+    ("hi", GREETING),
+    ("Hello!", GREETING),
+    ("hey there", GREETING),
+    ("Good morning", GREETING),
+    ("thanks", THANKS),
+    ("Thank you!", THANKS),
+    ("cheers", THANKS),
+    ("help", HELP),
+    ("What can you do?", HELP),
+    ("How does this work?", HELP),
+    ("What can I ask?", HELP),
+    ("Who wrote it?", METADATA),
+    ("Who is the author of this article?", METADATA),
+    ("When was it published?", METADATA),
+    ("What's the date of this article?", METADATA),
+    ("What is the source?", METADATA),
+    ("Where is this from?", METADATA),
+    ("link to the original", METADATA),
+    ("What's the title?", METADATA),
+]
+
+FACTUAL = [
+    "What did the study find about depression?",
+    "Who wrote the WHO list?",
+    "What are the main side effects of ketamine?",
+    "Who led the study?",
+    "What does the article say about glutamate?",
+    "When was the study published?",
+    "Who is the author of the paper?",
+    "What is the title of the paper?",
+    "Help me understand what naltrexone does",
+    "What can you tell me about the K-hole?",
+    "Hi, what is naltrexone?",
+    "What are the key findings of the study?",
+]
+
+
+@pytest.fixture(scope="module")
+def pair_bot(tmp_path_factory, embedding_model) -> Assistant:
+    """The second article (no byline) and the third one (byline, date line, no source link)."""
+    corpus = tmp_path_factory.mktemp("intent-corpus")
+    for source in (RIVER, HARBOUR):
+        shutil.copyfile(source, corpus / source.name)
+    bot = Assistant(corpus_dir=corpus, data_dir=tmp_path_factory.mktemp("intent-index"), embeddings=embedding_model)
+    report = bot.sync()
+    assert sorted(report.added) == ["harbour-library", "river-cleanup"] and not report.problems, report
+    return bot
+
+
+def assert_overview(bot: Assistant, answer: Answer, article_id: str) -> None:
+    article = bot.index.articles[article_id]
+    assert answer.found and answer.intent == OVERVIEW and answer.article == article_id
+    assert 3 <= len(answer.citations) <= 5, answer.text
+    assert_honest(bot, answer)
+    starts = [c.quote_start for c in answer.citations]
+    assert starts == sorted(starts) and len(set(starts)) == len(starts)
+    sentence_spans = set(article.sentences)
+    for citation in answer.citations:
+        assert (citation.quote_start, citation.quote_end) in sentence_spans  # whole sentences only
+        assert len(citation.quote.split()) >= 8 and not citation.quote.startswith(("“", '"'))
+
+
+def assert_answered_suggestions(bot: Assistant, article_id: str) -> list[str]:
+    suggestions = bot.suggestions(article_id)
+    assert 3 <= len(suggestions) <= 5, suggestions
+    assert len(set(suggestions)) == len(suggestions)
+    for question in suggestions:
+        assert question.endswith("?") and recognise(question) is None
+        answer = bot.ask(question, article=article_id)
+        assert answer.found, (question, answer.text)
+        assert_honest(bot, answer)
+    return suggestions
+
+
+@pytest.mark.parametrize(("message", "kind"), PHRASINGS)
+def test_intent_phrasings_are_recognised_and_answered(bot, message, kind):
+    assert recognise(message) == kind
+    answer = bot.ask(message)
+    article = bot.index.articles["ketamine-opioid"]
+    assert answer.intent == kind and answer.article == article.id
+    if kind == OVERVIEW:
+        assert_overview(bot, answer, article.id)
+    elif kind == METADATA:
+        assert answer.citations == []  # the shipped article has no byline or date line to quote
+        assert answer.found == (answer.text != NOT_IN_ARTICLE)
+    else:
+        assert not answer.found and answer.citations == []
+        assert article.title in answer.text
+        offered = [line[2:] for line in answer.text.splitlines() if line.startswith("- ")]
+        assert 3 <= len(offered) <= 4 and set(offered) <= set(bot.suggestions())
+
+
+@pytest.mark.parametrize("question", FACTUAL)
+def test_factual_questions_are_not_taken_for_intents(bot, question):
+    assert recognise(question) is None
+    assert bot.ask(question).intent is None
+
+
+def test_intent_recognition_cost_is_bounded():
+    started = time.perf_counter()
+    for message in ("summarise " * 5000, "hi " * 20000, "who wrote " + "it " * 10000, "a" * 100_000):
+        assert recognise(message) is None
+    assert time.perf_counter() - started < 0.5
+
+
+def test_overview_of_the_shipped_article(bot):
+    answer = bot.overview()
+    assert_overview(bot, answer, "ketamine-opioid")
+    assert bot.overview("ketamine-opioid").citations == answer.citations
+    assert "naltrexone" in " ".join(c.quote for c in answer.citations)  # the study's method is part of the gist
+
+
+def test_overview_streams_text_then_an_answer_with_timings(bot):
+    events = list(bot.stream("Give me a quick summary"))
+    assert all(isinstance(e, str) for e in events[:-1]) and "".join(events[:-1]) == events[-1].text
+    final = events[-1]
+    assert isinstance(final, Answer) and final.intent == OVERVIEW
+    assert set(final.timings_ms) >= {"retrieve", "answer", "total"}
+    assert final.to_dict()["intent"] == OVERVIEW
+
+
+def test_suggestions_for_the_shipped_article_are_answered(bot):
+    suggestions = assert_answered_suggestions(bot, "ketamine-opioid")
+    assert bot.suggestions() == suggestions  # cached per article version
+
+
+def test_metadata_of_the_shipped_article(bot):
+    article = bot.index.articles["ketamine-opioid"]
+    source = bot.ask("Where is this from?")
+    assert source.found and article.url and article.url in source.text and source.citations == []
+    title = bot.ask("What's the title?")
+    assert title.found and article.title in title.text and title.citations == []
+    for question in ("Who wrote it?", "When was it published?"):
+        answer = bot.ask(question)
+        assert (answer.text, answer.found, answer.citations) == (NOT_IN_ARTICLE, False, [])
+
+
+def test_second_article_overview_suggestions_and_missing_byline(pair_bot):
+    assert_overview(pair_bot, pair_bot.overview("river-cleanup"), "river-cleanup")
+    assert_answered_suggestions(pair_bot, "river-cleanup")
+    author = pair_bot.ask("Who wrote this article?", article="river-cleanup")
+    assert (author.text, author.found, author.citations, author.intent) == (NOT_IN_ARTICLE, False, [], METADATA)
+    source = pair_bot.ask("What is the source?", article="river-cleanup")
+    assert source.found and "https://example.org/news/river-cleanup" in source.text
+
+
+def test_third_article_byline_date_and_overview(pair_bot):
+    article = pair_bot.index.articles["harbour-library"]
+    author = pair_bot.ask("Who is the author?", article=article.id)
+    assert author.found and author.intent == METADATA
+    assert [c.quote for c in author.citations] == ["By Marta Lindqvist"]
+    assert_honest(pair_bot, author)
+    date = pair_bot.ask("When was this article published?", article=article.id)
+    assert date.found and [c.quote for c in date.citations] == ["12 March 2024"]
+    source = pair_bot.ask("link to the original", article=article.id)
+    assert (source.text, source.found) == (NOT_IN_ARTICLE, False)  # a .txt without a "Source:" line has none
+
+    overview = pair_bot.overview(article.id)
+    assert_overview(pair_bot, overview, article.id)
+    assert not any(c.quote.startswith(("By ", "12 March")) for c in overview.citations)
+    assert_answered_suggestions(pair_bot, article.id)
+
+
+def test_with_several_articles_intents_use_the_named_or_the_first(pair_bot):
+    assert pair_bot.overview().article == "harbour-library"  # first by id when none is named
+    assert pair_bot.ask("summarise this", article="all").article == "harbour-library"
+    greeting = pair_bot.ask("hello", article="river-cleanup")
+    assert greeting.intent == GREETING and pair_bot.index.articles["river-cleanup"].title in greeting.text
