@@ -92,6 +92,8 @@ def _report_problems(bot) -> None:
 
 def _format_answer(answer) -> str:
     lines = [answer.text]
+    if answer.confidence is not None and answer.found:
+        lines.append(f"  confidence {answer.confidence:.2f} that the quote answers the question")
     if answer.note:
         lines.append(f"  note: {answer.note}")
     for sentence in answer.unsupported_sentences:

@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     max_quotes: int = 2
     rerank: bool = True  # the cross-encoder stage; off answers from bi-encoder scores (faster, less accurate)
     rerank_cap: int = 8  # candidate sentences the cross-encoder reads per question
+    # Answers whose confidence is within this much under the found level are shown as "the closest passage,
+    # which may not answer this" instead of being refused (0: refuse them; docs/evaluation.md has the cost).
+    weak_band: float = 0.0
     host: str = "127.0.0.1"
     port: int = 7860
     # Generative backends (opt-in). Each is reached only when chosen.

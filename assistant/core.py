@@ -55,7 +55,8 @@ class Assistant:
 
     def _answerer(self):
         extractive = ExtractiveAnswerer(
-            self.index, max_quotes=self.settings.max_quotes, rerank=self.settings.rerank, rerank_cap=self.settings.rerank_cap
+            self.index, max_quotes=self.settings.max_quotes, rerank=self.settings.rerank, rerank_cap=self.settings.rerank_cap,
+            weak_band=self.settings.weak_band,
         )
         if self.settings.backend == "extractive":
             return extractive

@@ -19,6 +19,7 @@ from pathlib import Path
 import yaml
 
 from assistant.answer.citations import is_supported, marked_claims
+from assistant.answer.model import WEAK_MATCH_PREFIX
 from assistant.core import Assistant
 from assistant.errors import UserError
 from assistant.squad import SquadArticle, holds_answer
@@ -44,7 +45,9 @@ class ItemResult:
     standalone_question: str
     evidence_rank: int | None
     answer_correct: bool | None
+    weak: bool
     evidence_cited: bool | None
+    evidence_quoted: bool | None
     markers: int
     markers_supported: int
     latency_ms: float
@@ -104,21 +107,22 @@ def _evaluate_item(bot: Assistant, item: QAItem, article: str | None) -> ItemRes
     answer = bot.ask(item.question, article=article, history=history)
     latency = (time.perf_counter() - started) * 1000
 
-    evidence_rank = answer_correct = evidence_cited = None
+    evidence_rank = answer_correct = evidence_cited = evidence_quoted = None
     if item.kind != "unanswerable":
         if item.evidence:
             articles, _ = bot.scope(article)
             ranked = bot.retriever.retrieve(answer.standalone_question, articles, RANK_DEPTH, mode=bot.settings.retrieval)
             evidence_rank = next((i for i, hit in enumerate(ranked, start=1) if item.evidence in hit.passage.text), None)
             evidence_cited = answer.found and any(item.evidence in c.text for c in answer.citations)
+            evidence_quoted = answer.found and any(item.evidence in c.quote for c in answer.citations)
         answer_correct = answer.found and any(a.lower() in answer.text.lower() for a in item.answers)
     passages = {c.n: c.text for c in answer.citations}
-    claims = marked_claims(answer.text)
+    claims = marked_claims(answer.text.removeprefix(WEAK_MATCH_PREFIX))
     supported = sum(1 for c in claims if c.n in passages and is_supported(c.claim, passages[c.n]))
     return ItemResult(
         question=item.question, kind=item.kind, found=answer.found, answer=answer.text,
-        standalone_question=answer.standalone_question, evidence_rank=evidence_rank,
-        answer_correct=answer_correct, evidence_cited=evidence_cited,
+        standalone_question=answer.standalone_question, evidence_rank=evidence_rank, weak=answer.weak,
+        answer_correct=answer_correct, evidence_cited=evidence_cited, evidence_quoted=evidence_quoted,
         markers=len(claims), markers_supported=supported, latency_ms=round(latency, 2),
     )
 
@@ -143,8 +147,10 @@ def summarise(items: list[ItemResult]) -> dict:
         "mrr": round(sum(1 / r.evidence_rank for r in ranked if r.evidence_rank) / len(ranked), 4) if ranked else None,
         "answer_correct": _share([bool(r.answer_correct) for r in answerable]),
         "evidence_cited": _share([bool(r.evidence_cited) for r in ranked]),
-        "abstained_when_unanswerable": _share([not r.found for r in unanswerable]),
-        "refused_when_answerable": _share([not r.found for r in answerable]),
+        "right_quote": _share([bool(r.evidence_quoted) for r in ranked]),
+        "weak_shown": _share([r.weak for r in items]),
+        "abstained_when_unanswerable": _share([not r.found and not r.weak for r in unanswerable]),
+        "refused_when_answerable": _share([not r.found and not r.weak for r in answerable]),
         "citation_precision": round(sum(r.markers_supported for r in items) / markers, 4) if markers else None,
         "latency_p50_ms": round(statistics.median(latencies), 1) if latencies else None,
         "latency_p95_ms": round(latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))], 1) if latencies else None,
@@ -229,11 +235,16 @@ def squad_metrics(results: list[SquadResult]) -> dict:
 
 def evaluate_squad(bot: Assistant, articles: list[SquadArticle], source: str, limit: int | None = None) -> EvalReport:
     """Ask every question of every article (``limit``: the first N per article), scored per article."""
+    from tqdm import tqdm
+
     bot.sync()
     results = []
-    for article in articles:
-        bot.scope(article.article_id)  # the article was indexed (a problem here is reported, not skipped)
-        results += [_squad_item(bot, article, q) for q in article.questions[:limit]]
+    with tqdm(total=sum(len(a.questions[:limit]) for a in articles), desc="questions", unit="q", leave=False) as bar:
+        for article in articles:
+            bot.scope(article.article_id)  # the article was indexed (a problem here is reported, not skipped)
+            for question in article.questions[:limit]:
+                results.append(_squad_item(bot, article, question))
+                bar.update()
     metrics = squad_metrics(results)
     metrics["per_article"] = {a.article_id: squad_metrics([r for r in results if r.article == a.article_id])
                               for a in articles}

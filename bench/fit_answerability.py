@@ -29,8 +29,6 @@ CE = FEATURES.index("cross_encoder")
 CAPS = (4, 8, 12, 16)
 DEFAULT_CAP = 8
 REGULARISATION = 1.0
-# The weak band sits this far under the found level: "the closest passage, which may not answer this".
-WEAK_BAND = 0.15
 
 
 @dataclass
@@ -250,7 +248,7 @@ def main() -> None:
                 "prescore": {"weights": [round(float(w), 6) for w in pipeline.prescore]},
                 "selection": {"weights": [round(float(w), 6) for w in pipeline.selection]},
                 "answerability": as_json(pipeline.answerability),
-                "found_level": round(pipeline.level, 3), "weak_level": round(max(0.0, pipeline.level - WEAK_BAND), 3),
+                "found_level": round(pipeline.level, 3),
                 "cross_validated": {
                     **summary(cv),
                     "per_article": {a: {k: v for k, v in r.items() if not k.startswith("_")} for a, r in cv.items()},

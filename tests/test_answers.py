@@ -122,3 +122,26 @@ def test_answer_to_dict_matches_the_json_contract(seed_bot):
     assert {"question", "answer", "found", "article", "backend", "citations", "timings_ms"} <= payload.keys()
     assert {"n", "article_id", "source", "title", "text", "start", "end", "score"} <= payload["citations"][0].keys()
     assert set(payload["timings_ms"]) == {"retrieve", "answer", "total"}
+
+
+def test_confidence_decides_between_quoting_and_refusing(seed_bot):
+    level = seed_bot.answerer.model.found_level
+    questions = _load("seed_questions.yaml")
+    asked = [seed_bot.ask(item["question"]) for item in questions["answerable"][:8] + questions["unanswerable"][:8]]
+    assert any(a.found for a in asked) and any(not a.found for a in asked)
+    for answer in asked:
+        assert 0.0 <= answer.confidence <= 1.0
+        assert answer.found == (answer.confidence >= level), (answer.question, answer.confidence, level)
+        assert answer.to_dict()["confidence"] == round(answer.confidence, 4)
+
+
+def test_weak_band_shows_the_closest_passage_as_such(make_assistant):
+    # A band as wide as the whole scale: every question not answered outright shows its closest passage.
+    bot = make_assistant(weak_band=1.0)
+    answer = bot.ask("What dose of ketamine in mg/kg was given to each patient?")
+    assert not answer.found and answer.weak
+    assert answer.text.startswith(WEAK_MATCH_PREFIX) and len(answer.citations) == 1
+    assert answer.confidence < bot.answerer.model.found_level
+    assert_honest(bot, answer)
+    strict = make_assistant(data_dir=bot.settings.data_dir).ask("What dose of ketamine in mg/kg was given to each patient?")
+    assert not strict.found and not strict.weak and strict.citations == []

@@ -23,7 +23,7 @@ SEED_TITLE = "What if Ketamine Actually Works Like an Opioid?"
 SEED_URL = "https://www.wired.com/story/ketamine-opioid/"
 
 ANSWER_KEYS = {"question", "answer", "found", "article", "backend", "citations", "timings_ms", "standalone_question",
-               "unsupported_sentences", "note"}
+               "unsupported_sentences", "note", "confidence", "weak", "intent"}
 CITATION_KEYS = {"n", "article_id", "source", "title", "text", "start", "end", "score"}
 TIMING_KEYS = {"retrieve", "answer", "total"}
 TIMEOUT = 300

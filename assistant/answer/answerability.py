@@ -70,7 +70,6 @@ class AnswerabilityModel:
     selection: tuple[float, ...]  # linear weights over FEATURES
     answerability: Logistic
     found_level: float  # confidence at or above which the quote is given as the answer
-    weak_level: float   # between this and found_level: shown as "the closest passage" only
 
     def select(self, features: list[float]) -> float:
         return sum(w * v for w, v in zip(self.selection, features))
@@ -95,5 +94,4 @@ def load_model(with_reranker: bool, path: Path = MODEL_FILE) -> AnswerabilityMod
         selection=tuple(float(w) for w in variant["selection"]["weights"]),
         answerability=Logistic.from_json(variant["answerability"]),
         found_level=float(variant["found_level"]),
-        weak_level=float(variant["weak_level"]),
     )

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from assistant.text_terms import content_stems
 
 _MARKER = re.compile(r"\[(\d+)\]")
-_QUOTE_MARKS = re.compile(r"[“”\"]")
+_QUOTE_MARKS = re.compile(r"[“”\"]|\*\*")  # quote marks, and the bold that marks an answering span
 SUPPORT_OVERLAP = 0.8
 
 

@@ -7,8 +7,9 @@ the cleaned article text. The stages, each in its own module:
 2. rerank.py — a cross-encoder reads the first few (capped: it is the slow step);
 3. features.py + answerability.py — fitted models pick the sentence and give the calibrated
    probability (``confidence``) that it answers;
-4. here — quote it (with a close runner-up), show it as only "the closest passage" when the
-   confidence is middling, or refuse; highlight.py bolds the answering span when findable.
+4. here — quote it (with a close runner-up) when the confidence reaches the fitted found level, else
+   refuse, or, within ``weak_band`` under that level (a setting, 0 by default), show it only as "the
+   closest passage"; highlight.py bolds the answering span when findable.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from assistant.retrieval import RetrievedPassage
 
 CROSS_ENCODER = FEATURES.index("cross_encoder")
 # A runner-up is quoted too when the selection model gives it nearly as much belief as the best.
-SECOND_QUOTE_RATIO = 0.3
+SECOND_QUOTE_RATIO = 0.8
 
 
 def quoted(sentence: str) -> str:
@@ -39,12 +40,14 @@ def quoted(sentence: str) -> str:
 class ExtractiveAnswerer:
     name = "extractive"
 
-    def __init__(self, index: PassageIndex, max_quotes: int = 2, rerank: bool = True, rerank_cap: int = 8):
+    def __init__(self, index: PassageIndex, max_quotes: int = 2, rerank: bool = True, rerank_cap: int = 8,
+                 weak_band: float = 0.0):
         """``rerank_cap``: candidates the cross-encoder reads (docs/evaluation.md: quality vs latency)."""
         self.index = index
         self.max_quotes = max_quotes
         self.rerank_cap = rerank_cap
         self.use_reranker = rerank
+        self.weak_band = weak_band
         self.finder = CandidateFinder(index)
         self._reranker: CrossEncoder | None = None
         self._loaded = False
@@ -85,7 +88,7 @@ class ExtractiveAnswerer:
             refusal.confidence = 0.0
             return refusal
         confidence = self.confidence(ranked)
-        if confidence < self.model.weak_level:
+        if confidence < self.model.found_level - self.weak_band:
             refusal.confidence = confidence
             return refusal
         weak = confidence < self.model.found_level
