@@ -23,6 +23,8 @@ from assistant.index import IndexedArticle, PassageIndex, ProgressFactory, SyncR
 from assistant.retrieval import HybridRetriever
 
 ALL_ARTICLES = "all"
+# A question, not a document: longer ones are refused at once, so none can tie up the cross-encoder for seconds.
+MAX_QUESTION_CHARS = 2000
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,8 @@ class Assistant:
         question = (question or "").strip()
         if not question:
             raise UserError("the question is empty")
+        if len(question) > MAX_QUESTION_CHARS:
+            raise UserError(f"the question is too long ({len(question):,} characters; at most {MAX_QUESTION_CHARS:,})")
         started = time.perf_counter()
         with self._lock:
             self._ensure_synced()
