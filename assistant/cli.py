@@ -206,30 +206,17 @@ def _variants(args) -> list[dict]:
         raise UserError(f"bad variant option: {error}") from error
 
 
-def _squad_articles(path):
-    """The SQuAD articles when ``path`` is a SQuAD 2.0 JSON file, else None (our own QA format)."""
-    from assistant.squad import is_squad, parse_squad
-
-    if path.suffix.lower() != ".json":
-        return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise UserError(f"cannot read QA file {path}: {error}".splitlines()[0]) from error
-    return parse_squad(data, str(path)) if is_squad(data) else None
-
-
 def _eval(args) -> int:
     from pathlib import Path
 
     from assistant.config import Settings
     from assistant.evaluation import evaluate, evaluate_squad, format_squad_table, format_table
-    from assistant.squad import write_corpus
+    from assistant.squad import read_squad, write_corpus
 
     reports = []
     configured = Settings()
     qa_file = Path(args.qa_file)
-    squad = _squad_articles(qa_file)
+    squad = read_squad(qa_file) if qa_file.suffix.lower() == ".json" else None
     base_dir = Path(args.data_dir) if args.data_dir else configured.data_dir
     if squad is not None:  # the benchmark's articles are the corpus, kept beside the main index
         base_dir = base_dir.with_name(f"{base_dir.name}-squad")

@@ -131,11 +131,21 @@ def _share(flags: list[bool]) -> float | None:
     return round(sum(flags) / len(flags), 4) if flags else None
 
 
+def _latency(latencies_ms: list[float]) -> dict:
+    """p50 and p95 (nearest rank) of the per-question latencies."""
+    ordered = sorted(latencies_ms)
+    if not ordered:
+        return {"latency_p50_ms": None, "latency_p95_ms": None}
+    return {
+        "latency_p50_ms": round(statistics.median(ordered), 1),
+        "latency_p95_ms": round(ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], 1),
+    }
+
+
 def summarise(items: list[ItemResult]) -> dict:
     answerable = [r for r in items if r.kind != "unanswerable"]
     unanswerable = [r for r in items if r.kind == "unanswerable"]
     ranked = [r for r in answerable if r.answer_correct is not None and r.evidence_cited is not None]
-    latencies = sorted(r.latency_ms for r in items)
     markers = sum(r.markers for r in items)
     return {
         "questions": len(items),
@@ -152,8 +162,7 @@ def summarise(items: list[ItemResult]) -> dict:
         "abstained_when_unanswerable": _share([not r.found and not r.weak for r in unanswerable]),
         "refused_when_answerable": _share([not r.found and not r.weak for r in answerable]),
         "citation_precision": round(sum(r.markers_supported for r in items) / markers, 4) if markers else None,
-        "latency_p50_ms": round(statistics.median(latencies), 1) if latencies else None,
-        "latency_p95_ms": round(latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))], 1) if latencies else None,
+        **_latency([r.latency_ms for r in items]),
     }
 
 
@@ -221,15 +230,13 @@ def _squad_item(bot: Assistant, article: SquadArticle, question) -> SquadResult:
 def squad_metrics(results: list[SquadResult]) -> dict:
     has = [r.correct for r in results if not r.impossible]
     no = [r.correct for r in results if r.impossible]
-    latencies = sorted(r.latency_ms for r in results)
     has_rate, no_rate = _share(has), _share(no)
     return {
         "questions": len(results), "answerable": len(has), "unanswerable": len(no),
         "has_ans": has_rate, "no_ans": no_rate,
         "balanced": round((has_rate + no_rate) / 2, 4) if has and no else None,
         "weak_shown": _share([r.weak for r in results]),
-        "latency_p50_ms": round(statistics.median(latencies), 1) if latencies else None,
-        "latency_p95_ms": round(latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))], 1) if latencies else None,
+        **_latency([r.latency_ms for r in results]),
     }
 
 

@@ -74,14 +74,20 @@ def parse_squad(data: dict, source: str = "SQuAD file") -> list[SquadArticle]:
     return articles
 
 
-def load_squad(path: Path) -> list[SquadArticle]:
+def read_squad(path: Path) -> list[SquadArticle] | None:
+    """The articles of a SQuAD 2.0 file, or None when the JSON has another shape (our own QA format)."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise UserError(f"cannot read {path}: {error}".splitlines()[0]) from error
-    if not is_squad(data):
+    return parse_squad(data, str(path)) if is_squad(data) else None
+
+
+def load_squad(path: Path) -> list[SquadArticle]:
+    articles = read_squad(path)
+    if articles is None:
         raise UserError(f"{path} is not in the SQuAD 2.0 format")
-    return parse_squad(data, str(path))
+    return articles
 
 
 def write_corpus(articles: list[SquadArticle], folder: Path) -> None:

@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 from assistant.answer.candidates import CandidateFinder
-from assistant.answer.features import FEATURES
+from assistant.answer.features import CROSS_ENCODER, FEATURES
 from assistant.answer.rerank import load_reranker
 from assistant.core import Assistant
 from assistant.corpus import load_article
@@ -48,12 +48,11 @@ def earlier_logits(path: Path | None) -> dict[tuple[str, int], float]:
     if path is None:
         return {}
     logits = {}
-    column = FEATURES.index("cross_encoder")
     with gzip.open(path, "rt", encoding="utf-8") as rows:
         for line in rows:
             row = json.loads(line)
             for candidate in row["candidates"]:
-                logits[(row["id"], candidate["sentence"])] = candidate["features"][column]
+                logits[(row["id"], candidate["sentence"])] = candidate["features"][CROSS_ENCODER]
     return logits
 
 

@@ -23,9 +23,8 @@ from sklearn.linear_model import LogisticRegression
 
 from assistant.answer.answerability import ANSWERABILITY_EXTRA, MODEL_FILE, answerability_features, shares
 from assistant.answer.extractive import SECOND_QUOTE_RATIO
-from assistant.answer.features import FEATURES
+from assistant.answer.features import CROSS_ENCODER, FEATURES
 
-CE = FEATURES.index("cross_encoder")
 CAPS = (4, 8, 12, 16)
 DEFAULT_CAP = 8
 REGULARISATION = 1.0
@@ -55,7 +54,7 @@ def without_cross_encoder(questions: list[Question]) -> list[Question]:
     out = []
     for q in questions:
         features = q.features.copy()
-        features[:, CE] = 0.0
+        features[:, CROSS_ENCODER] = 0.0
         out.append(Question(q.article, q.impossible, features, q.answers))
     return out
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from assistant.answer.features import FEATURES
+from assistant.answer.features import CROSS_ENCODER, FEATURES
 
 MODEL_FILE = Path(__file__).with_name("answerability.json")
 # Question-level features appended to the chosen sentence's own, in this order.
@@ -60,8 +60,8 @@ def answerability_features(features: list[list[float]], scores: list[float]) -> 
     if len(order) == 1:
         return [*features[best], share, ALONE_MARGIN, ALONE_MARGIN]
     second = order[1]
-    ce = FEATURES.index("cross_encoder")
-    return [*features[best], share, scores[best] - scores[second], features[best][ce] - features[second][ce]]
+    margin_ce = features[best][CROSS_ENCODER] - features[second][CROSS_ENCODER]
+    return [*features[best], share, scores[best] - scores[second], margin_ce]
 
 
 @dataclass(frozen=True)

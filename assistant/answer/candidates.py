@@ -16,14 +16,13 @@ from assistant.index import IndexedArticle, PassageIndex
 from assistant.retrieval import RetrievedPassage
 from assistant.text_terms import content_stems
 
+
 @dataclass
 class Candidate:
     hit: RetrievedPassage
-    passage_rank: int  # position of its passage in the retrieval ranking
     sentence: int  # number of the sentence in its article
     start: int
     end: int
-    dense: float
     features: list[float] | None = None  # in FEATURES order
 
     @property
@@ -76,11 +75,11 @@ class CandidateFinder:
                 if (article.version, i) in seen:
                     continue
                 seen.add((article.version, i))
-                candidate = Candidate(hit, rank, i, start, end, float(vectors[i] @ question_vector))
+                candidate = Candidate(hit, i, start, end)
                 neighbours = stems[max(0, i - 1) : i + 2]
                 candidate.features = candidate_features(
                     profile, candidate.text, candidate.context(), stems[i], set().union(*neighbours),
-                    candidate.dense, rank, 0.0,
+                    float(vectors[i] @ question_vector), rank, 0.0,
                 )
                 candidates.append(candidate)
         return candidates

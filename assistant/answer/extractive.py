@@ -3,9 +3,10 @@
 No generative model is involved, so nothing can be invented: every quoted word is a slice of
 the cleaned article text. The stages, each in its own module:
 
-1. candidates.py — the sentences of the retrieved passages, pre-ranked by cosine + word overlap;
+1. candidates.py + features.py — the sentences of the retrieved passages with their features, ranked
+   by a fitted pre-score;
 2. rerank.py — a cross-encoder reads the first few (capped: it is the slow step);
-3. features.py + answerability.py — fitted models pick the sentence and give the calibrated
+3. answerability.py — fitted models pick the sentence and give the calibrated
    probability (``confidence``) that it answers;
 4. here — quote it (with a close runner-up) when the confidence reaches the fitted found level, else
    refuse, or, within ``weak_band`` under that level (a setting, 0 by default), show it only as "the
@@ -16,10 +17,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import cached_property
 
 from assistant.answer.answerability import AnswerabilityModel, load_model, shares
 from assistant.answer.candidates import Candidate, CandidateFinder
-from assistant.answer.features import FEATURES
+from assistant.answer.features import CROSS_ENCODER
 from assistant.answer.highlight import bolded
 from assistant.answer.model import NOT_IN_ARTICLE, WEAK_MATCH_PREFIX, Answer, citation_for
 from assistant.answer.rerank import CrossEncoder, load_reranker
@@ -27,7 +29,6 @@ from assistant.followup import History, standalone_question
 from assistant.index import PassageIndex
 from assistant.retrieval import RetrievedPassage
 
-CROSS_ENCODER = FEATURES.index("cross_encoder")
 # A runner-up is quoted too when the selection model gives it nearly as much belief as the best.
 SECOND_QUOTE_RATIO = 0.8
 
@@ -49,25 +50,16 @@ class ExtractiveAnswerer:
         self.use_reranker = rerank
         self.weak_band = weak_band
         self.finder = CandidateFinder(index)
-        self._reranker: CrossEncoder | None = None
-        self._loaded = False
 
-    def _load(self) -> None:
-        """The cross-encoder and the fitted models, on the first question (start-up stays quick)."""
-        if not self._loaded:
-            self._reranker = load_reranker() if self.use_reranker else None
-            self._model = load_model(with_reranker=self._reranker is not None)
-            self._loaded = True
-
-    @property
+    # Loaded on the first question, so start-up stays quick.
+    @cached_property
     def reranker(self) -> CrossEncoder | None:
-        self._load()
-        return self._reranker
+        return load_reranker() if self.use_reranker else None
 
-    @property
+    @cached_property
     def model(self) -> AnswerabilityModel:
-        self._load()
-        return self._model
+        """The coefficients fitted for the pipeline as it runs: with the cross-encoder or without it."""
+        return load_model(with_reranker=self.reranker is not None)
 
     def rank(self, query: str, retrieved: list[RetrievedPassage]) -> list[tuple[Candidate, float]]:
         """The candidates the cross-encoder read (the first ``rerank_cap`` by pre-score), best first."""

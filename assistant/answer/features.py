@@ -39,6 +39,8 @@ FEATURES = (
     "question_words",     # how many content words the question has (of up to 10): short ones say less
 )
 
+CROSS_ENCODER = FEATURES.index("cross_encoder")
+
 _NEGATION = re.compile(r"\b(not|no|never|none|nobody|nothing|neither|nor|without|cannot)\b|n't\b", re.I)
 _NAME_OR_NUMBER = re.compile(r"(?<![\w'])(?:[A-Z][\w'-]*|\d[\d,.]*)")
 _WORD = re.compile(r"[\w'-]+")

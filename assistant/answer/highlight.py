@@ -28,7 +28,7 @@ _DATE = re.compile(
     rf"\b(?:(?:\d{{1,2}} )?(?:{_MONTH})(?: \d{{1,2}})?,? \d{{3,4}}|(?:{_MONTH}) \d{{1,2}}|"
     rf"(?:early |late |mid-)?\d{{3,4}}s?(?:\s?(?:–|-|to)\s?\d{{2,4}})?|(?:{_MONTH}))\b"
 )
-_NAME = re.compile(r"\b[A-Z][\w'’.-]*(?:\s+(?:of|de|van|von|the|and|for)?\s*[A-Z][\w'’.-]*)*")
+_NAME = re.compile(r"\b[A-Z][\w'’.-]*(?:\s+(?:(?:of|de|van|von|the|and|for)\s+)?[A-Z][\w'’.-]*)*")
 _WHO = re.compile(r"^\W*who(m|se)?\b", re.I)
 _WHEN = re.compile(r"^\W*when\b|\b(what|which) (year|date|month|day|century|decade)\b", re.I)
 _HOW_MANY = re.compile(r"\bhow (many|much)\b|\bwhat (number|percentage|proportion|share|amount)\b", re.I)
