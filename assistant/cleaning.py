@@ -30,6 +30,10 @@ _DOUBLED_CLOSING_QUOTE = re.compile(r"(?<=[\w.,!?])[”“]{2,}")
 _STRAY_OPENING_QUOTE = re.compile(r"” “(?=[a-z])")
 _SPACE_BEFORE_PUNCTUATION = re.compile(r"(\w) +([.,;:!?])(?=\s|$|[”’\"'])")
 _INLINE_SPACES = re.compile(r"[ \t\u00a0]+")
+# Control characters are never article text, and some (ESC, CSI) would drive a terminal that prints a quote.
+# The ones that split lines become line breaks, the rest spaces.
+_LINE_BREAKING_CONTROLS = re.compile(r"[\x0b\x0c\x1c-\x1e\x85]")
+_OTHER_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1b\x1f\x7f-\x84\x86-\x9f]")
 
 DEBRIS_LINES = [
     re.compile(pattern, re.IGNORECASE)
@@ -52,6 +56,21 @@ READ_MORE_LINE = re.compile(r"^(?:read more|source|originally published at|via)\
 class CleanedText:
     text: str
     source_url: str | None
+
+
+def remove_control_characters(text: str) -> str:
+    """Tabs and line breaks stay; every other C0/C1 control character goes (ESC included)."""
+    return _OTHER_CONTROLS.sub(" ", _LINE_BREAKING_CONTROLS.sub("\n", text))
+
+
+_UNSHOWABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def escape_control_characters(text: str, keep: str = "") -> str:
+    """``text`` safe to print on a terminal: control characters (except those in ``keep``) and undecodable
+    bytes are shown as JSON-style escapes (ESC as ``\\u001b``), so they can neither drive the terminal nor
+    break a JSON line."""
+    return _UNSHOWABLE.sub(lambda m: m.group() if m.group() in keep else f"\\u{ord(m.group()):04x}", text)
 
 
 def decode_entities(text: str) -> str:
@@ -85,7 +104,7 @@ def clean_text(raw: str) -> CleanedText:
     """Cleaned body (paragraphs separated by one blank line) and the source link, if the page named one."""
     source_url = None
     paragraphs: list[str] = []
-    for raw_line in decode_entities(raw).splitlines():
+    for raw_line in remove_control_characters(decode_entities(raw)).splitlines():
         line = repair_punctuation(raw_line)
         if not line or is_debris(line):
             continue

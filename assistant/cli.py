@@ -7,12 +7,14 @@ Exit codes: 0 answered (found or not), 2 bad usage or bad input (one line on std
 from __future__ import annotations
 
 import argparse
+import errno
 import gc
 import json
 import os
 import sys
 import textwrap
 
+from assistant.cleaning import escape_control_characters
 from assistant.errors import UserError
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
@@ -50,6 +52,8 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="start the web chat")
     serve.add_argument("--host", help="default 127.0.0.1")
     serve.add_argument("--port", type=int, help="default 7860")
+    serve.add_argument("--allow-remote", action="store_true",
+                       help="needed for a --host other machines can reach (no login protects the chat)")
 
     evaluate = commands.add_parser("eval", help="measure answer quality and speed on a QA file")
     evaluate.add_argument("qa_file", help="our YAML/JSON QA file, or a SQuAD 2.0 JSON file (its articles become the corpus)")
@@ -69,25 +73,35 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _assistant(args, embeddings=None, **variant):
-    from pydantic import ValidationError
+def _say(text: str, file=None, end: str = "\n", keep: str = "\n\t") -> None:
+    """Print article-derived text: an ESC or other control character in an article, a title or a file name
+    is shown as an escape instead of reaching the terminal."""
+    print(escape_control_characters(text, keep=keep), file=file or sys.stdout, end=end, flush=True)
 
+
+def _argument_text(value: str | None) -> str | None:
+    """A command-line argument as text: bytes that were not UTF-8 (which Python keeps as surrogates) are read
+    the way article files are, e.g. a Latin-1 'é' typed in a Latin-1 terminal."""
+    if not value or value.isascii() or not any("\udc80" <= char <= "\udcff" for char in value):
+        return value
+    from assistant.corpus import decode_text
+
+    return decode_text(os.fsencode(value))
+
+
+def _assistant(args, embeddings=None, **variant):
     from assistant.core import Assistant
 
     overrides = {"backend": getattr(args, "backend", None), "host": getattr(args, "host", None), "port": getattr(args, "port", None)}
     overrides.update(variant)
     if getattr(args, "top_k", None):
         overrides["top_k"] = args.top_k
-    try:
-        return Assistant(corpus_dir=args.corpus_dir, data_dir=args.data_dir, embeddings=embeddings, **overrides)
-    except ValidationError as error:
-        first = error.errors()[0]
-        raise UserError(f"bad setting {'.'.join(map(str, first['loc']))}: {first['msg']}") from error
+    return Assistant(corpus_dir=args.corpus_dir, data_dir=args.data_dir, embeddings=embeddings, **overrides)
 
 
 def _report_problems(bot) -> None:
     for problem in bot.last_sync.problems if bot.last_sync else []:
-        print(f"warning: {problem}", file=sys.stderr)
+        _say(f"warning: {problem}", file=sys.stderr, keep="")
 
 
 def _format_answer(answer) -> str:
@@ -113,10 +127,10 @@ def _ask(args) -> int:
     _report_problems(bot)
     if args.stream and not args.json:
         answer = _print_streamed(bot.stream(args.question, article=args.article, top_k=args.top_k))
-        print("\n".join(_format_answer(answer).splitlines()[1:]))
+        _say("\n".join(_format_answer(answer).splitlines()[1:]))
         return EXIT_OK
     answer = bot.ask(args.question, article=args.article, top_k=args.top_k)
-    print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2) if args.json else _format_answer(answer))
+    _say(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2) if args.json else _format_answer(answer))
     return EXIT_OK
 
 
@@ -128,7 +142,7 @@ def _print_streamed(events):
         if isinstance(event, Answer):
             print()
             return event
-        print(event, end="", flush=True)
+        _say(event, end="")
     raise RuntimeError("the answer stream ended without an answer")
 
 
@@ -137,11 +151,13 @@ def _chat(args) -> int:
     bot.sync()
     _report_problems(bot)
     titles = ", ".join(a.title for a in bot.articles())
-    print(f"Asking about: {titles}\nEmpty line or Ctrl-D to quit.")
+    _say(f"Asking about: {titles}\nEmpty line or Ctrl-D to quit.")
     history: list[tuple[str, str]] = []
+    if hasattr(sys.stdin, "reconfigure"):  # bytes that are not UTF-8 reach _argument_text instead of crashing input()
+        sys.stdin.reconfigure(errors="surrogateescape")
     while True:
         try:
-            question = input("\nyou> ").strip()
+            question = _argument_text(input("\nyou> ").strip())
         except EOFError:
             print()
             return EXIT_OK
@@ -150,15 +166,16 @@ def _chat(args) -> int:
         try:
             print("assistant> ", end="", flush=True)
             answer = _print_streamed(bot.stream(question, article=args.article, history=history))
-            print("\n".join(_format_answer(answer).splitlines()[1:]))
+            _say("\n".join(_format_answer(answer).splitlines()[1:]))
             history.append((question, answer.text))
         except UserError as error:
-            print(f"\nerror: {error}", file=sys.stderr)
+            _say(f"\nerror: {error}", file=sys.stderr, keep="\n")
 
 
 def _index(args) -> int:
     bot = _assistant(args)
-    if args.rebuild:
+    bot.index.ensure_writable()
+    if args.rebuild or bot.index.rebuild_unfinished:  # an interrupted rebuild resumes where it stopped
         bot.index.rebuild()
     from assistant.index import tqdm_progress
 
@@ -171,8 +188,11 @@ def _index(args) -> int:
 def _serve(args) -> int:
     from ui.app import serve
 
+    # One thread per model call: the server's questions already run side by side, and each call spreading
+    # over both cores as well only adds hand-offs (bench/load.py, 10 clients: CPU per answer 214 -> 151 ms).
+    os.environ.setdefault("ASSISTANT_MODEL_THREADS", "1")
     bot = _assistant(args)
-    serve(bot)
+    serve(bot, allow_remote=args.allow_remote)
     return EXIT_OK
 
 
@@ -180,9 +200,9 @@ def _variants(args) -> list[dict]:
     """The cartesian product of the comma-separated variant options."""
     from itertools import product
 
-    from assistant.config import Settings
+    from assistant.config import load_settings
 
-    defaults = Settings()
+    defaults = load_settings()
 
     def values(option: str | None, default, convert=str) -> list:
         return [convert(v.strip()) for v in option.split(",") if v.strip()] if option else [default]
@@ -209,12 +229,12 @@ def _variants(args) -> list[dict]:
 def _eval(args) -> int:
     from pathlib import Path
 
-    from assistant.config import Settings
+    from assistant.config import load_settings
     from assistant.evaluation import evaluate, evaluate_squad, format_squad_table, format_table
     from assistant.squad import read_squad, write_corpus
 
     reports = []
-    configured = Settings()
+    configured = load_settings()
     qa_file = Path(args.qa_file)
     squad = read_squad(qa_file) if qa_file.suffix.lower() == ".json" else None
     base_dir = Path(args.data_dir) if args.data_dir else configured.data_dir
@@ -251,10 +271,10 @@ def _articles(args) -> int:
     listed = bot.articles()
     _report_problems(bot)
     if args.json:
-        print(json.dumps([a.to_dict() for a in listed], ensure_ascii=False, indent=2))
+        _say(json.dumps([a.to_dict() for a in listed], ensure_ascii=False, indent=2))
     else:
         for article in listed:
-            print(f"{article.id}\t{article.title}\t{article.url or article.path}")
+            _say(f"{article.id}\t{article.title}\t{article.url or article.path}")
     return EXIT_OK
 
 
@@ -264,13 +284,16 @@ COMMANDS = {"ask": _ask, "chat": _chat, "index": _index, "serve": _serve, "artic
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
+        for name in ("question", "article"):
+            if hasattr(args, name):
+                setattr(args, name, _argument_text(getattr(args, name)))
         status = COMMANDS[args.command](args)
         # Work is done: spare the interpreter a last sweep over the model's objects at exit
         # (bench/cold_start.py: `assistant ask` 7.7 s -> 6.4 s).
         gc.freeze()
         return status
     except UserError as error:
-        print(f"error: {error}", file=sys.stderr)
+        _say(f"error: {error}", file=sys.stderr, keep="")
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -279,9 +302,13 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
     except Exception as error:  # the promise is one line, not a traceback
+        if isinstance(error, OSError) and error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            # A data dir (or another path) the user may not write or read: theirs to fix, not an internal error.
+            _say(f"error: {error.strerror}: {error.filename or 'a file the command needs'}", file=sys.stderr, keep="")
+            return EXIT_USAGE
         if os.environ.get("ASSISTANT_DEBUG"):
             raise
-        print(f"internal error: {type(error).__name__}: {error}", file=sys.stderr)
+        _say(f"internal error: {type(error).__name__}: {error}", file=sys.stderr, keep="")
         return EXIT_INTERNAL
 
 

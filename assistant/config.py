@@ -10,7 +10,10 @@ import os
 from pathlib import Path
 from typing import Literal
 
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from assistant.errors import UserError
 
 OFFLINE_ENVIRONMENT = {
     "HF_HUB_OFFLINE": "1",
@@ -54,20 +57,27 @@ class Settings(BaseSettings):
 
     corpus_dir: Path = _default_corpus_dir()
     data_dir: Path = PROJECT_ROOT / ".assistant-index"
+    chroma_url: str = ""  # http://host:port of a Chroma server holding the index; empty: a store in data_dir
     backend: Literal["extractive", "openai", "ollama", "llamacpp"] = "extractive"
     embedding_model: str = ""  # a local folder; empty means the bundled MiniLM
-    passage_tokens: int = 128
-    top_k: int = 6  # passages retrieved; the answer sentence is in the top 6 for ~98% of SQuAD questions
+    passage_tokens: int = Field(128, ge=16, le=4096)
+    top_k: int = Field(6, ge=1, le=100)  # passages retrieved; the answer sentence is in the top 6 for ~98% of SQuAD questions
     retrieval: Literal["hybrid", "dense", "lexical"] = "hybrid"
     rewrite_followups: bool = True
-    max_quotes: int = 2
+    max_quotes: int = Field(2, ge=1, le=10)
     rerank: bool = True  # the cross-encoder stage; off answers from bi-encoder scores (faster, less accurate)
-    rerank_cap: int = 8  # candidate sentences the cross-encoder reads per question
+    rerank_cap: int = Field(8, ge=1, le=64)  # candidate sentences the cross-encoder reads per question
     # Answers whose confidence is within this much under the found level are shown as "the closest passage,
     # which may not answer this" instead of being refused (0: refuse them; docs/evaluation.md has the cost).
-    weak_band: float = 0.0
+    weak_band: float = Field(0.0, ge=0.0, le=1.0)
+    # Largest file the web page accepts for upload (the server refuses bigger requests before reading them).
+    max_upload_mb: int = Field(20, ge=1, le=100)
+    # Threads each model call may use (MiniLM, the cross-encoder; onnxruntime and torch). 0: the libraries'
+    # choice, all cores, best for one question at a time. `assistant serve` uses 1 unless this is set: its
+    # questions already run side by side (bench/load.py).
+    model_threads: int = Field(0, ge=0, le=64)
     host: str = "127.0.0.1"
-    port: int = 7860
+    port: int = Field(7860, ge=1, le=65535)
     # Generative backends (opt-in). Each is reached only when chosen.
     openai_base_url: str = "http://127.0.0.1:8080/v1"
     openai_model: str = ""  # empty: the first model the server lists
@@ -75,10 +85,47 @@ class Settings(BaseSettings):
     ollama_base_url: str = "http://127.0.0.1:11434"
     ollama_model: str = "llama3.2"
     llamacpp_model_path: str = ""
-    llm_timeout: float = 60.0
-    llm_max_tokens: int = 300
-    llm_context_tokens: int = 2048
-    llm_temperature: float = 0.0
+    llm_timeout: float = Field(60.0, gt=0)
+    llm_max_tokens: int = Field(300, ge=1)
+    llm_context_tokens: int = Field(2048, ge=256)
+    llm_temperature: float = Field(0.0, ge=0.0, le=2.0)
+
+    @field_validator("data_dir")
+    @classmethod
+    def _data_dir_is_a_folder(cls, data_dir: Path) -> Path:
+        """A missing folder is created now, so a place where it cannot be is reported before any work starts."""
+        if data_dir.exists() and not data_dir.is_dir():
+            raise ValueError(f"{data_dir} is a file, not a folder")
+        try:
+            data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise ValueError(f"cannot create the folder {data_dir} ({error.strerror})") from None
+        return data_dir
+
+    @field_validator("embedding_model")
+    @classmethod
+    def _embedding_model_is_a_local_folder(cls, embedding_model: str) -> str:
+        """Checked up front: a hub id or a wrong path would otherwise fail seconds later, inside the model loader."""
+        if embedding_model and not (Path(embedding_model) / "tokenizer.json").is_file():
+            raise ValueError(f"no sentence-transformers model folder (with a tokenizer.json) at {embedding_model}")
+        return embedding_model
 
     def model_path(self) -> str:
         return self.embedding_model or bundled_model_path()
+
+
+class SettingsError(UserError, ValueError):
+    """A setting with a bad value; the one-line message names the ASSISTANT_ variable to fix."""
+
+
+def load_settings(**values) -> Settings:
+    """Settings from the environment, overridden by ``values``; SettingsError names the first bad one."""
+    try:
+        return Settings(**values)
+    except ValidationError as error:
+        first = error.errors()[0]
+        name = str(first["loc"][0]) if first["loc"] else ""
+        message = first["msg"].removeprefix("Value error, ")
+        value = str(first["input"])
+        shown = value if value.isprintable() and len(value) <= 80 else repr(value[:80])
+        raise SettingsError(f"bad setting {name} (ASSISTANT_{name.upper()}={shown}): {message}") from None

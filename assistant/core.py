@@ -6,7 +6,7 @@ It owns the settings, the index and the answerer, syncs the corpus before the fi
 
 from __future__ import annotations
 
-import threading
+import copy
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,15 +16,17 @@ from assistant.answer.extractive import ExtractiveAnswerer
 from assistant.answer.intent_answers import IntentAnswerer
 from assistant.answer.intents import OVERVIEW, recognise
 from assistant.answer.model import Answer
-from assistant.config import Settings
+from assistant.config import load_settings
 from assistant.errors import UserError
 from assistant.followup import History
 from assistant.index import IndexedArticle, PassageIndex, ProgressFactory, SyncReport
-from assistant.retrieval import HybridRetriever
+from assistant.questions import MAX_QUESTION_CHARS, normalise_question  # noqa: F401 (MAX_QUESTION_CHARS: for importers)
+from assistant.retrieval import HybridRetriever, RetrievedPassage
+from assistant.rwlock import ReadWriteLock
 
 ALL_ARTICLES = "all"
-# A question, not a document: longer ones are refused at once, so none can tie up the cross-encoder for seconds.
-MAX_QUESTION_CHARS = 2000
+# Asked once at start-up so the models load before the first visitor, not in several threads at once.
+WARM_UP_QUESTION = "What does the article say?"
 
 
 @dataclass(frozen=True)
@@ -47,59 +49,78 @@ class Assistant:
     ):
         """Settings come from the environment, overridden by the arguments; ``embeddings`` reuses a loaded model."""
         values = {k: v for k, v in {"corpus_dir": corpus_dir, "data_dir": data_dir, **overrides}.items() if v is not None}
-        self.settings = Settings(**values)
+        self.settings = load_settings(**values)
         self.index = PassageIndex(self.settings, embeddings=embeddings)
         self.retriever = HybridRetriever(self.index)
+        self.extractive = ExtractiveAnswerer(
+            self.index, max_quotes=self.settings.max_quotes, rerank=self.settings.rerank, rerank_cap=self.settings.rerank_cap,
+            weak_band=self.settings.weak_band, model_threads=self.settings.model_threads,
+        )
         self.answerer = self._answerer()
         self.intents = IntentAnswerer(self.index, lambda question, article_id: self.ask(question, article=article_id))
         self.last_sync: SyncReport | None = None
-        self._lock = threading.RLock()  # a question never reads the index while a re-scan rewrites it
+        # Questions read the index side by side; a re-scan, rebuild or backend switch waits for them and
+        # then runs alone, so no answer ever mixes two versions of the index.
+        self._lock = ReadWriteLock()
 
     def _answerer(self):
-        extractive = ExtractiveAnswerer(
-            self.index, max_quotes=self.settings.max_quotes, rerank=self.settings.rerank, rerank_cap=self.settings.rerank_cap,
-            weak_band=self.settings.weak_band,
-        )
         if self.settings.backend == "extractive":
-            return extractive
+            return self.extractive
         from assistant.answer.generative import GenerativeAnswerer
 
-        return GenerativeAnswerer(self.settings, self.index, fallback=extractive)
+        return GenerativeAnswerer(self.settings, self.index, fallback=self.extractive)
 
     def use_backend(self, backend: str) -> None:
         """Switch answering backend (the web chat's setting); the index is kept."""
         if backend != self.settings.backend:
-            with self._lock:
+            with self._lock.write():
                 self.settings = self.settings.model_copy(update={"backend": backend})
                 self.answerer = self._answerer()
+
+    def with_backend(self, backend: str) -> Assistant:
+        """Another view of this assistant answering with ``backend``: it shares the index, the extractive
+        answerer, the intents and the lock (a re-scan through either excludes questions in both), so one
+        server can let each visitor choose a backend without loading anything twice."""
+        self._ensure_synced()  # synced once, here: the view never syncs on its own
+        view = copy.copy(self)
+        view.use_backend(backend)
+        return view
 
     # -- corpus ---------------------------------------------------------------------------
     def sync(self, progress: ProgressFactory | None = None) -> SyncReport:
         """Bring the index in line with the corpus folder (cheap when nothing changed)."""
-        with self._lock:
+        with self._lock.write():
             self.last_sync = self.index.sync(Path(self.settings.corpus_dir), progress=progress)
             return self.last_sync
 
     def warm_up(self) -> None:
-        """Sync and load the embedding model now, so the first question does not wait ~5 s for it."""
+        """Sync and load every model an extractive answer uses (MiniLM, cross-encoder) now: the first
+        question does not wait ~5 s for them, and concurrent first questions do not each load a copy.
+        Under the write side, so questions arriving meanwhile wait for the loaded models."""
         try:
-            self._ensure_synced()
-            if self.index.articles:
-                with self._lock:
-                    self.index.query_vector("warm up")
+            with self._lock.write():
+                self._ensure_synced()
+                articles = sorted(self.index.articles.values(), key=lambda a: a.id)
+                if articles:
+                    retrieved = self.retriever.retrieve(WARM_UP_QUESTION, articles, self.settings.top_k)
+                    self.extractive.answer(WARM_UP_QUESTION, WARM_UP_QUESTION, retrieved, None)
         except UserError:
             pass  # the first question reports it, as one line, where the user sees it
 
     def _ensure_synced(self) -> None:
+        """The first use syncs the corpus (checked again under the write side: only one thread syncs)."""
         if self.last_sync is None:
-            self.sync()
+            with self._lock.write():
+                if self.last_sync is None:
+                    self.sync()
 
     def articles(self) -> list[ArticleInfo]:
         self._ensure_synced()
-        return [
-            ArticleInfo(a.id, a.title, a.path, a.url, len(a.passages))
-            for a in sorted(self.index.articles.values(), key=lambda a: a.id)
-        ]
+        with self._lock.read():
+            return [
+                ArticleInfo(a.id, a.title, a.path, a.url, len(a.passages))
+                for a in sorted(self.index.articles.values(), key=lambda a: a.id)
+            ]
 
     def scope(self, article: str | None) -> tuple[list[IndexedArticle], str | None]:
         """The articles a question searches, and the label answers carry (an id, or 'all')."""
@@ -117,18 +138,27 @@ class Assistant:
     # -- questions ------------------------------------------------------------------------
     def _intent_article(self, article: str | None) -> IndexedArticle:
         """The one article an overview or a suggestion is about: the named one, else the first by id."""
-        with self._lock:
-            self._ensure_synced()
-            return self.scope(article)[0][0]
+        return self.scope(article)[0][0]
 
     def overview(self, article: str | None = None) -> Answer:
         """3 to 5 central sentences of the article, quoted and cited in article order (the first article when
         several are indexed and none is named, as for greetings and other intents in ``stream``)."""
-        return self.intents.answer(OVERVIEW, "Summarise the article.", self._intent_article(article))
+        self._ensure_synced()
+        with self._lock.read():
+            return self.intents.answer(OVERVIEW, "Summarise the article.", self._intent_article(article))
 
     def suggestions(self, article: str | None = None) -> list[str]:
         """3 to 5 questions the article answers (checked by asking them; worked out once per article version)."""
-        return self.intents.suggestions(self._intent_article(article))
+        self._ensure_synced()
+        with self._lock.read():
+            return self.intents.suggestions(self._intent_article(article))
+
+    def retrieve(self, query: str, article: str | None = None, k: int | None = None) -> list[RetrievedPassage]:
+        """The passages a question would be answered from (hybrid, best first): what the LangChain retriever returns."""
+        self._ensure_synced()
+        with self._lock.read():
+            articles, _ = self.scope(article)
+            return self.retriever.retrieve(query, articles, k or self.settings.top_k, mode=self.settings.retrieval)
 
     def ask(self, question: str, article: str | None = None, history: History | None = None, top_k: int | None = None) -> Answer:
         """Answer one question (with optional earlier turns) from the chosen article."""
@@ -147,25 +177,26 @@ class Assistant:
         A recognised intent (overview, greeting, thanks, help, metadata) skips retrieval and is answered
         about one article: the named one, else the first by id when several are in scope.
         """
-        question = (question or "").strip()
-        if not question:
-            raise UserError("the question is empty")
-        if len(question) > MAX_QUESTION_CHARS:
-            raise UserError(f"the question is too long ({len(question):,} characters; at most {MAX_QUESTION_CHARS:,})")
+        question = normalise_question(question)
         started = time.perf_counter()
-        with self._lock:
-            self._ensure_synced()
+        self._ensure_synced()
+        intent, query, answerer = recognise(question), question, self.answerer
+        if not intent and self.settings.rewrite_followups:  # an LLM may take seconds: outside the lock
+            query = answerer.standalone(question, history)
+        with self._lock.read():
             articles, label = self.scope(article)
-            intent, query = recognise(question), question
             if intent:  # overview, small talk, metadata: answered about one article, without retrieval
                 events = self.intents.stream(intent, question, articles[0])
             else:
-                answerer = self.answerer
-                query = answerer.standalone(question, history) if self.settings.rewrite_followups else question
                 k, mode = top_k or self.settings.top_k, self.settings.retrieval
                 retrieved = self.retriever.retrieve(query, articles, k, mode=mode)
                 events = answerer.stream(question, query, retrieved, label)
-        retrieved_at = time.perf_counter()
+            retrieved_at = time.perf_counter()
+            # Quoting takes ~0.1 s and reads the index, so it finishes under the read side. An LLM writes
+            # for seconds from passages already in hand: it streams after the lock is released, so a slow
+            # answer never holds up a re-scan, nor (behind a waiting re-scan) other visitors' questions.
+            if intent or isinstance(answerer, ExtractiveAnswerer):
+                events = list(events)
         for event in events:
             if not isinstance(event, Answer):
                 yield event

@@ -1,17 +1,18 @@
-"""The persistent passage index: Chroma on disk plus a manifest, kept in step with the corpus.
+"""The passage index: Chroma records plus a manifest, kept in step with the corpus.
 
 Sync is incremental and keyed on each file's content hash: unchanged articles are never
 re-embedded. Every record carries its article *version* (id + hash) and queries only ever ask
-for the versions named in the manifest, which is replaced atomically after a version's records
-are fully written. A sync killed half-way therefore leaves the old version answering, and the
-next sync clears the half-written records.
+for the versions the manifest names; the manifest is replaced atomically after a version's
+records are fully written. A sync killed half-way therefore leaves the old version answering,
+and the next sync clears the half-written records. Where the records and the manifest live
+(a local folder or a Chroma server) and how a rebuild switches generations is ``store.py``.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
+import logging
+import threading
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -22,19 +23,42 @@ from assistant.chunking import Passage, chunk_article, sentence_spans, token_cou
 from assistant.config import Settings
 from assistant.corpus import Article, CorpusProblem, content_digest, corpus_files, load_articles
 from assistant.errors import UserError
+from assistant.onnx_embeddings import export, load_export
+from assistant.store import BUILDING, LIVE, StoreDamaged, open_store, probe, short_reason, timestamped
 
-SCHEMA = 1
-COLLECTION = "passages"
+log = logging.getLogger(__name__)
+
+SCHEMA = 2
 # Measured by bench/index_build.py on 2 cores: 16 embeds ~30% faster than 32 or 64 (less padding).
 EMBED_BATCH = 16
+# While indexing many articles, the manifest (which holds every article's text) is written at most this
+# often: a crash loses at most this much work, and 1,000 articles do not rewrite it 1,000 times.
+COMMIT_SECONDS = 1.0
+# How often a question checks whether another process changed the index (a stat, or one request to a server).
+FOLLOW_SECONDS = 0.25
 
 
 class CountingEmbeddings(Embeddings):
-    """Wraps the real embedder and counts every text it embeds (how tests prove a sync was free)."""
+    """Counts every text embedded (how tests prove a sync was free); loads the model on first use only,
+    so commands that never embed (listing, an unchanged sync) never pay for it."""
 
-    def __init__(self, inner: Embeddings):
-        self.inner = inner
+    def __init__(self, load: Callable[[], Embeddings]):
+        self._load = load
+        self._inner: Embeddings | None = None
+        self._loading = threading.Lock()  # concurrent first questions load the model once
         self.texts_embedded = 0
+
+    @property
+    def loaded(self) -> bool:
+        return self._inner is not None
+
+    @property
+    def inner(self) -> Embeddings:
+        if self._inner is None:
+            with self._loading:
+                if self._inner is None:
+                    self._inner = self._load()
+        return self._inner
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         self.texts_embedded += len(texts)
@@ -45,18 +69,40 @@ class CountingEmbeddings(Embeddings):
         return self.inner.embed_query(text)
 
 
-def load_embeddings(model_path: str) -> CountingEmbeddings:
-    """MiniLM from a local folder through langchain-huggingface; never a hub id."""
-    from langchain_huggingface import HuggingFaceEmbeddings
-
+def _check_model_folder(model_path: str) -> None:
     if not Path(model_path, "modules.json").is_file():
         raise UserError(f"no sentence-transformers model at {model_path} (check ASSISTANT_EMBEDDING_MODEL)")
-    inner = HuggingFaceEmbeddings(
+
+
+def load_embedder(settings: Settings) -> Embeddings:
+    """The model's ONNX export when it is valid (no torch: a cold ``ask`` starts in about a second), else
+    sentence-transformers, exporting the model on the way so that the next process can skip torch.
+    The export also embeds new text: it is as fast as torch here (bench/cold_start.py) and its vectors
+    match (cosine >= 0.9999, checked before it is used)."""
+    model_path, data_dir, threads = settings.model_path(), Path(settings.data_dir), settings.model_threads
+    _check_model_folder(model_path)
+    exported = load_export(data_dir, model_path, threads)
+    if exported is not None:
+        return exported
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    if threads:
+        torch.set_num_threads(threads)
+    model = SentenceTransformer(model_path, device="cpu", local_files_only=True)
+    return export(model, model_path, data_dir, threads) or load_embeddings(model_path)
+
+
+def load_embeddings(model_path: str) -> Embeddings:
+    """MiniLM from a local folder through langchain-huggingface (sentence-transformers); never a hub id."""
+    from langchain_huggingface import HuggingFaceEmbeddings
+
+    _check_model_folder(model_path)
+    return HuggingFaceEmbeddings(
         model_name=model_path,
         model_kwargs={"device": "cpu", "local_files_only": True},
         encode_kwargs={"normalize_embeddings": True, "batch_size": EMBED_BATCH},
     )
-    return CountingEmbeddings(inner)
 
 
 @dataclass
@@ -76,6 +122,10 @@ class IndexedArticle:
     def version(self) -> str:
         return f"{self.id}@{self.sha256[:16]}"
 
+    @property
+    def record_count(self) -> int:
+        return len(self.passages) + len(self.sentences)
+
     def passage_list(self) -> list[Passage]:
         return [
             Passage(self.id, n, self.text[start:end], start, end)
@@ -88,6 +138,21 @@ class IndexedArticle:
 
 
 @dataclass
+class Generation:
+    """One generation's manifest in memory: its name (which records) and the article versions it answers from.
+    ``pending`` is set while records are being written, so a crash is known to have left some behind."""
+
+    name: str
+    articles: dict[str, IndexedArticle] = field(default_factory=dict)
+    pending: bool = False
+    committed: bool = False  # its manifest has been written (a new generation has none yet)
+
+    @staticmethod
+    def new() -> Generation:
+        return Generation(timestamped("g"))
+
+
+@dataclass
 class SyncReport:
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
@@ -95,6 +160,7 @@ class SyncReport:
     unchanged: list[str] = field(default_factory=list)
     problems: list[CorpusProblem] = field(default_factory=list)
     texts_embedded: int = 0
+    recovered: str | None = None  # one line: the store was damaged, moved aside and rebuilt
 
     @property
     def changed(self) -> bool:
@@ -115,53 +181,47 @@ def tqdm_progress(total: int, description: str):
 
 
 class PassageIndex:
-    """Chroma collection + manifest under ``data_dir``; the embedder loads only when needed."""
+    """The live generation's records and manifest; the embedder and the Chroma client open only when needed."""
 
     def __init__(self, settings: Settings, embeddings: Embeddings | None = None):
         """``embeddings`` lets several indexes share one loaded model (tests, evaluation variants)."""
         self.settings = settings
         self.data_dir = Path(settings.data_dir)
-        self.manifest_path = self.data_dir / "manifest.json"
-        self.pending_marker = self.data_dir / "sync.pending"
-        self._embeddings = CountingEmbeddings(embeddings) if embeddings is not None else None
-        self._store = None
+        self.backing = open_store(self.data_dir, settings.chroma_url)
+        self.embeddings = CountingEmbeddings(
+            (lambda: embeddings) if embeddings is not None else (lambda: load_embedder(settings))
+        )
         self._query_cache: dict[str, list[float]] = {}
         self._sentence_vectors: dict[str, object] = {}
-        self.articles: dict[str, IndexedArticle] = {}
-        self._read_manifest()
-        # With nothing active, whatever an older or interrupted run left in Chroma is stale.
-        self._discard_stored_records = not self.articles
+        self._stores: dict[str, object] = {}  # generation name -> its open LangChain Chroma
+        self._follow_lock = threading.Lock()
+        self._checked_at = 0.0
+        self._damage: str | None = None  # why the live store cannot be used, found on reading it
+        self._healthy = False
+        self._superseded: list[str] = []  # versions to delete once the manifest no longer names them
+        self.building: Generation | None = None
+        self._stamp = self.backing.stamp()
+        try:
+            self.live = self._read_generation(LIVE) or Generation.new()
+        except StoreDamaged as error:
+            self._damage, self.live = str(error), Generation.new()
+        try:
+            unfinished = self._read_generation(BUILDING)
+        except StoreDamaged:  # an unreadable half-done rebuild is simply started again
+            unfinished = None
+        self._unfinished = unfinished if unfinished and unfinished.name != self.live.name else None
 
-    # -- lazily built heavy parts -------------------------------------------------------
-    @property
-    def embeddings(self) -> CountingEmbeddings:
-        if self._embeddings is None:
-            self._embeddings = load_embeddings(self.settings.model_path())
-        return self._embeddings
-
+    # -- reading the manifests ----------------------------------------------------------------
     @property
     def texts_embedded(self) -> int:
-        return self._embeddings.texts_embedded if self._embeddings else 0
+        return self.embeddings.texts_embedded
 
     @property
-    def store(self):
-        if self._store is None:
-            import chromadb
-            from langchain_chroma import Chroma
+    def articles(self) -> dict[str, IndexedArticle]:
+        """The live article versions, as the latest manifest names them (also after another process's sync)."""
+        self._follow_other_writers()
+        return self.live.articles
 
-            self._store = Chroma(
-                collection_name=COLLECTION,
-                embedding_function=self.embeddings,
-                persist_directory=str(self.data_dir / "chroma"),
-                client_settings=chromadb.config.Settings(anonymized_telemetry=False, is_persistent=True),
-                collection_metadata={"hnsw:space": "cosine"},
-            )
-            if self._discard_stored_records:
-                self._store.reset_collection()
-                self._discard_stored_records = False
-        return self._store
-
-    # -- manifest -------------------------------------------------------------------------
     def _fingerprint(self) -> dict:
         return {
             "schema": SCHEMA,
@@ -169,49 +229,135 @@ class PassageIndex:
             "passage_tokens": self.settings.passage_tokens,
         }
 
-    def _read_manifest(self) -> None:
+    def _read_generation(self, which: str) -> Generation | None:
+        """The manifest as a Generation; None when there is none or it was made with other settings.
+        Raises ``StoreDamaged`` when it cannot be read."""
+        payload = self.backing.read_manifest(which)
+        if not payload or payload.get("fingerprint") != self._fingerprint():
+            return None
         try:
-            manifest = json.loads(self.manifest_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return
-        if manifest.get("fingerprint") != self._fingerprint():
-            return
-        for record in manifest.get("articles", []):
-            record["passages"] = [tuple(pair) for pair in record["passages"]]
-            record["sentences"] = [tuple(pair) for pair in record["sentences"]]
-            self.articles[record["id"]] = IndexedArticle(**record)
+            articles = {}
+            for record in payload["articles"]:
+                record = {**record, "passages": [tuple(p) for p in record["passages"]],
+                          "sentences": [tuple(s) for s in record["sentences"]]}
+                articles[record["id"]] = IndexedArticle(**record)
+            return Generation(payload["generation"], articles, bool(payload.get("pending")), committed=True)
+        except (KeyError, TypeError, ValueError) as error:
+            raise StoreDamaged(f"the {which} manifest is malformed") from error
 
-    def _write_manifest(self) -> None:
-        """Atomic replace: readers see the old manifest or the new one, never half of one."""
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        payload = {"fingerprint": self._fingerprint(), "articles": [asdict(a) for a in self.articles.values()]}
-        temporary = self.manifest_path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
-        os.replace(temporary, self.manifest_path)
+    def _follow_other_writers(self, force: bool = False) -> bool:
+        """Another process committed a sync or a rebuild: load its manifest and reopen the store (this
+        process's client would not see the records it wrote). True when something was reloaded."""
+        now = time.monotonic()
+        if not force and now - self._checked_at < FOLLOW_SECONDS:
+            return False
+        with self._follow_lock:
+            self._checked_at = now
+            stamp = self.backing.stamp()
+            if stamp == self._stamp:
+                return False
+            try:
+                live = self._read_generation(LIVE)
+            except StoreDamaged:
+                live = None  # a manifest caught mid-write elsewhere: keep the one loaded, look again later
+            self._stamp = stamp
+            if live is None:
+                return False
+            self._stores = {}
+            active = {a.version for a in live.articles.values()}
+            self._sentence_vectors = {v: m for v, m in self._sentence_vectors.items() if v in active}
+            self.live = live
+            return True
 
-    # -- sync -----------------------------------------------------------------------------
-    def rebuild(self) -> None:
-        """Forget everything indexed; the next sync embeds the corpus from scratch."""
-        self.articles = {}
+    def store_for(self, generation: Generation):
+        if generation.name not in self._stores:
+            self._stores = {**self._stores, generation.name: self.backing.open(generation.name, self.embeddings)}
+        return self._stores[generation.name]
+
+    @property
+    def store(self):
+        """The live generation's LangChain ``Chroma``."""
+        return self.store_for(self.live)
+
+    # -- health -------------------------------------------------------------------------------------
+    def _damage_in(self, generation: Generation) -> str | None:
+        """Why a generation's store cannot answer as its manifest says (None when it can)."""
+        if not generation.articles:
+            return None
+        try:
+            self.backing.check_files(generation.name)
+            expected = sum(a.record_count for a in generation.articles.values())
+            probe(self.store_for(generation)._collection, expected)
+        except StoreDamaged as error:
+            return str(error)
+        except Exception as error:  # opening a garbage database fails before any probe
+            return short_reason(error)
+        return None
+
+    def _recover(self, reason: str) -> str:
+        """Move the damaged store aside (kept for inspection) and start an empty generation to rebuild into."""
+        if not self.backing.writable:
+            raise UserError(f"the index in {self.data_dir} is damaged ({reason}) and the folder is read-only")
+        self._stores = {}
+        where = self.backing.move_aside()
+        self._damage, self._unfinished = None, None
+        self.live = Generation.new()
         self._sentence_vectors.clear()
-        self._discard_stored_records = True
-        if self._store is not None:  # an open client must not lose its files underneath it
-            self._store.reset_collection()
-            self._discard_stored_records = False
-        self.manifest_path.unlink(missing_ok=True)
-        self.pending_marker.unlink(missing_ok=True)
+        return f"the store was damaged ({reason}); moved it to {where}"
+
+    def ensure_writable(self) -> None:
+        if not self.backing.writable:
+            raise UserError(f"the data dir {self.data_dir} is read-only: questions work, indexing needs write access")
+
+    # -- sync ---------------------------------------------------------------------------------------
+    @property
+    def rebuild_unfinished(self) -> bool:
+        """A rebuild was interrupted: ``rebuild()`` + ``sync()`` finish it instead of starting over."""
+        return self._unfinished is not None
+
+    def rebuild(self) -> None:
+        """Start a new generation (or resume an interrupted one); the next sync fills it from the corpus
+        and then makes it live. Until then the live generation keeps answering."""
+        self.ensure_writable()
+        resumable = self._unfinished is not None and self._damage_in(self._unfinished) is None
+        self.building = self._unfinished if resumable else Generation.new()
+        self._unfinished = None
 
     def sync(self, corpus_dir: Path, progress: ProgressFactory | None = tqdm_progress) -> SyncReport:
+        corpus_dir = Path(corpus_dir)
+        if not corpus_dir.is_dir():
+            kept = f"; the index of {len(self.live.articles)} article(s) is kept" if self.live.articles else ""
+            raise UserError(f"the corpus folder {corpus_dir} is missing{kept}")
         report = SyncReport()
+        if self.building is None and not self._healthy:
+            reason = self._damage or self._damage_in(self.live)
+            if reason:
+                report.recovered = self._recover(reason)
+                progress = progress or tqdm_progress
+        self._healthy = True
         before = self.texts_embedded
-        if self.pending_marker.exists():
-            self._drop_inactive_records()
+        target = self.building or self.live
+        to_index = self._plan(corpus_dir, target, report)
+        if not self.backing.writable:
+            self._refuse_writes(to_index, report)
+            return report
+        self._apply(target, to_index, report, progress)
+        if self.building is not None:
+            self._promote()
+        report.texts_embedded = self.texts_embedded - before
+        if report.recovered:
+            report.recovered += f" and rebuilt {len(self.live.articles)} article(s)"
+            log.warning("index: %s", report.recovered)
+        return report
 
+    def _plan(self, corpus_dir: Path, target: Generation, report: SyncReport) -> list[Article]:
+        """Sort the corpus into unchanged, removed and to-be-indexed articles (read, not yet written)."""
         seen: set[str] = set()
         # First pass: unchanged files keep their ids, so a new file cannot take one over.
         changed_paths = []
+        by_path = {Path(a.path): a for a in target.articles.values()}
         for path in corpus_files(corpus_dir):
-            indexed = self._indexed_by_path(path)
+            indexed = by_path.get(path)
             try:
                 unchanged = indexed is not None and indexed.sha256 == content_digest(path.read_bytes())
             except OSError as error:
@@ -224,35 +370,74 @@ class PassageIndex:
                 changed_paths.append(path)
         to_index, problems = load_articles(changed_paths, taken_ids=seen)
         report.problems.extend(problems)
+        report.removed = [a for a in target.articles if a not in seen]
+        return to_index
 
-        for article_id in [a for a in self.articles if a not in seen]:
-            self._delete_version(self.articles.pop(article_id).version)
-            report.removed.append(article_id)
-        if report.removed:
-            self._write_manifest()
+    def _refuse_writes(self, to_index: list[Article], report: SyncReport) -> None:
+        """A read-only data dir: answer from the index as it is, and say what could not be indexed."""
+        for article in to_index:
+            report.problems.append(CorpusProblem(article.path, f"not indexed: the data dir {self.data_dir} is read-only"))
+        report.removed = []
 
-        if to_index:
-            self.pending_marker.parent.mkdir(parents=True, exist_ok=True)
-            self.pending_marker.touch()
-            for article in to_index:
-                previous = self.articles.get(article.id)
-                self._add_article(article, progress)
-                (report.updated if previous else report.added).append(article.id)
-                if previous and previous.version != self.articles[article.id].version:
-                    self._delete_version(previous.version)
-            self.pending_marker.unlink(missing_ok=True)
-        elif not self.manifest_path.exists():
-            self._write_manifest()
-        report.texts_embedded = self.texts_embedded - before
-        return report
+    def _apply(self, target: Generation, to_index: list[Article], report: SyncReport, progress) -> None:
+        """Write the plan: commit ``pending``, the new versions, the final manifest, drop superseded records."""
+        if not (to_index or report.removed or target.pending):
+            if not target.committed:
+                self._commit(target)  # a first sync of an empty corpus still leaves a manifest
+            return
+        if target.pending:
+            self._drop_inactive_records(target)
+        target.pending = True
+        for article_id in report.removed:
+            self._superseded.append(target.articles.pop(article_id).version)
+        self._commit(target)
+        committed_at = time.monotonic()
+        for article in to_index:
+            previous = target.articles.get(article.id)
+            target.articles[article.id] = self._add_article(target, article, progress)
+            (report.updated if previous else report.added).append(article.id)
+            if previous and previous.version != target.articles[article.id].version:
+                self._superseded.append(previous.version)
+            if time.monotonic() - committed_at >= COMMIT_SECONDS:
+                self._commit(target)
+                committed_at = time.monotonic()
+        self._commit(target)
+        if self._superseded:
+            self.store_for(target).delete(where={"version": {"$in": self._superseded}})
+            for version in self._superseded:
+                self._sentence_vectors.pop(version, None)
+            self._superseded = []
+        target.pending = False
+        self._commit(target)
+        keep = {target.name} | {g.name for g in (self.live, self._unfinished) if g is not None}
+        self.backing.drop_unused(keep)
 
-    def _indexed_by_path(self, path: Path) -> IndexedArticle | None:
-        for article in self.articles.values():
-            if Path(article.path) == path:
-                return article
-        return None
+    def _which(self, generation: Generation) -> str:
+        return BUILDING if generation is self.building else LIVE
 
-    def _add_article(self, article: Article, progress: ProgressFactory | None) -> None:
+    def _commit(self, generation: Generation) -> None:
+        payload = {
+            "fingerprint": self._fingerprint(),
+            "generation": generation.name,
+            "pending": generation.pending,
+            "serial": timestamped("c"),
+            "articles": [asdict(a) for a in generation.articles.values()],
+        }
+        self.backing.write_manifest(self._which(generation), payload)
+        generation.committed = True
+        if generation is self.live:
+            self._stamp = self.backing.stamp()
+
+    def _promote(self) -> None:
+        """The rebuilt generation becomes live in one manifest write; the old one's records are dropped."""
+        built, self.building = self.building, None
+        self.live, self._damage = built, None
+        self._commit(built)
+        self.backing.write_manifest(BUILDING, None)
+        self._stores = {built.name: self._stores[built.name]} if built.name in self._stores else {}
+        self.backing.drop_unused({built.name})
+
+    def _add_article(self, target: Generation, article: Article, progress: ProgressFactory | None) -> IndexedArticle:
         count_tokens = token_counter(self.settings.model_path())
         passages = chunk_article(article.id, article.text, self.settings.passage_tokens, count_tokens)
         sentences = sentence_spans(article.text)
@@ -262,17 +447,18 @@ class PassageIndex:
         metadatas += [{**common, "kind": "sentence", "n": i, "start": s.start, "end": s.end} for i, s in enumerate(sentences)]
         ids = [f"{article.version}:p{p.n}" for p in passages] + [f"{article.version}:s{i}" for i in range(len(sentences))]
         bar = progress(len(texts), f"embedding {article.id}") if progress else None
+        store = self.store_for(target)
         # Batches never mix passages with sentences: a short sentence batched with passages is padded
         # to passage length (bench/index_build.py: +22% model throughput when kept apart).
         for low, high in ((0, len(passages)), (len(passages), len(texts))):
             for begin in range(low, high, EMBED_BATCH):
                 batch = slice(begin, min(begin + EMBED_BATCH, high))
-                self.store.add_texts(texts[batch], metadatas=metadatas[batch], ids=ids[batch])
+                store.add_texts(texts[batch], metadatas=metadatas[batch], ids=ids[batch])
                 if bar is not None:
                     bar.update(len(texts[batch]))
         if bar is not None:
             bar.close()
-        self.articles[article.id] = IndexedArticle(
+        return IndexedArticle(
             id=article.id,
             title=article.title,
             url=article.url,
@@ -282,35 +468,41 @@ class PassageIndex:
             passages=[(p.start, p.end) for p in passages],
             sentences=[(s.start, s.end) for s in sentences],
         )
-        self._write_manifest()
 
-    def _delete_version(self, version: str) -> None:
-        self._sentence_vectors.pop(version, None)
-        self.store.delete(where={"version": version})
-
-    def _drop_inactive_records(self) -> None:
+    def _drop_inactive_records(self, target: Generation) -> None:
         """After an interrupted sync: remove records of versions the manifest does not name."""
-        active = {a.version for a in self.articles.values()}
-        records = self.store.get(include=["metadatas"])
-        stale = [rid for rid, meta in zip(records["ids"], records["metadatas"]) if meta.get("version") not in active]
+        active = sorted(a.version for a in target.articles.values())
+        collection = self.store_for(target)._collection
+        stale = collection.get(where={"version": {"$nin": active}} if active else None, include=[])["ids"]
         if stale:
-            self.store.delete(ids=stale)
-        self.pending_marker.unlink(missing_ok=True)
+            collection.delete(ids=stale)
 
     # -- queries --------------------------------------------------------------------------
+    def _read(self, query: Callable):
+        """Run a read on the live store; if it fails because another process switched generations or
+        rewrote records under this process's client, reload and try once more."""
+        try:
+            return query(self.store)
+        except Exception:
+            if not self._follow_other_writers(force=True):
+                raise
+            return query(self.store)
+
     def dense_passages(self, query_vector: list[float], versions: list[str], k: int) -> list[tuple[str, int, float]]:
         """(version, passage n, cosine similarity) of the nearest passages among ``versions``."""
         where = {"$and": [{"kind": "passage"}, {"version": {"$in": versions}}]}
-        hits = self.store.similarity_search_by_vector_with_relevance_scores(query_vector, k=k, filter=where)
+        hits = self._read(lambda store: store.similarity_search_by_vector_with_relevance_scores(query_vector, k=k, filter=where))
         return [(doc.metadata["version"], doc.metadata["n"], 1.0 - distance) for doc, distance in hits]
 
     def query_vector(self, text: str) -> list[float]:
         """Embedding of a question, cached: retrieval and sentence scoring share one."""
-        if text not in self._query_cache:
+        vector = self._query_cache.get(text)
+        if vector is None:  # kept in a local: another question may clear the cache meanwhile
+            vector = self.embeddings.embed_query(text)
             if len(self._query_cache) > 256:
                 self._query_cache.clear()
-            self._query_cache[text] = self.embeddings.embed_query(text)
-        return self._query_cache[text]
+            self._query_cache[text] = vector
+        return vector
 
     def sentence_vectors(self, version: str):
         """Embeddings of every sentence of one article version, in sentence order (a numpy array).
@@ -322,7 +514,7 @@ class PassageIndex:
 
         if version not in self._sentence_vectors:
             where = {"$and": [{"kind": "sentence"}, {"version": version}]}
-            records = self.store.get(where=where, include=["embeddings", "metadatas"])
+            records = self._read(lambda store: store.get(where=where, include=["embeddings", "metadatas"]))
             order = np.argsort([meta["n"] for meta in records["metadatas"]])
             self._sentence_vectors[version] = np.asarray(records["embeddings"], dtype=np.float32)[order]
         return self._sentence_vectors[version]

@@ -58,10 +58,14 @@ class HybridRetriever:
 
     def _lexical_for(self, articles: list[IndexedArticle]) -> _LexicalIndex:
         key = tuple(sorted(a.version for a in articles))
-        if key not in self._lexical:
-            self._lexical = {k: v for k, v in self._lexical.items() if set(k) & {a.version for a in self.index.articles.values()}}
-            self._lexical[key] = _LexicalIndex([(a, p) for a in articles for p in a.passage_list()])
-        return self._lexical[key]
+        lexical = self._lexical.get(key)
+        if lexical is None:
+            # Questions run in parallel: build in a local and publish a new dict in one assignment, so a
+            # concurrent question never looks up a key another one just dropped.
+            lexical = _LexicalIndex([(a, p) for a in articles for p in a.passage_list()])
+            live = {a.version for a in self.index.articles.values()}
+            self._lexical = {**{k: v for k, v in self._lexical.items() if set(k) & live}, key: lexical}
+        return lexical
 
     def retrieve(self, query: str, articles: list[IndexedArticle], k: int, mode: str = "hybrid") -> list[RetrievedPassage]:
         """Top ``k`` passages; ``mode`` is ``hybrid``, ``dense`` or ``lexical`` (for comparisons)."""

@@ -160,7 +160,7 @@ def load_model():
     from assistant.config import bundled_model_path
     from assistant.index import load_embeddings
 
-    return load_embeddings(bundled_model_path()).inner
+    return load_embeddings(bundled_model_path())
 
 
 def subprocess_env(**extra: str) -> dict:

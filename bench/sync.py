@@ -80,7 +80,7 @@ def main() -> None:
                 result = fresh.sync()
             times.append(t.seconds * 1000)
             texts.append(result.texts_embedded)
-            loaded.append(fresh.index._embeddings is not None)
+            loaded.append(fresh.index.embeddings.loaded)
         rows.append(["fresh Assistant, unchanged corpus (manifest read + sync)", args.repeats, median(times),
                      round(median(texts)), "0"])
 

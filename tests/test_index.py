@@ -15,6 +15,7 @@ import pytest
 from assistant import Assistant
 from assistant.errors import UserError
 from assistant.index import EMBED_BATCH
+from assistant.store import LIVE
 
 REPO = Path(__file__).resolve().parent.parent
 SEED_PATH = REPO / "corpus" / "ketamine-opioid.txt"
@@ -44,8 +45,13 @@ def record_count(indexed) -> int:
 
 
 def manifest(bot: Assistant) -> dict[str, dict]:
-    data = json.loads(bot.index.manifest_path.read_text(encoding="utf-8"))
+    data = json.loads(bot.index.backing.manifest_path(LIVE).read_text(encoding="utf-8"))
     return {article["id"]: article for article in data["articles"]}
+
+
+def pending(bot: Assistant) -> bool:
+    """The live manifest says records are being written (a sync was interrupted)."""
+    return json.loads(bot.index.backing.manifest_path(LIVE).read_text(encoding="utf-8"))["pending"]
 
 
 def change_seed(path: Path) -> None:
@@ -86,7 +92,7 @@ def test_sync_adds_every_article(make_assistant, corpus_dir, data_dir):
     on_disk = manifest(bot)
     assert sorted(on_disk) == [SEED_ID, SECOND_ID]
     assert on_disk[SEED_ID]["sha256"] == indexed[SEED_ID].sha256
-    assert not bot.index.pending_marker.exists()
+    assert not pending(bot)
     listed = {a.id: a for a in bot.articles()}
     assert listed[SEED_ID].title == "What if Ketamine Actually Works Like an Opioid?"
     assert listed[SEED_ID].url == "https://www.wired.com/story/ketamine-opioid/"
@@ -108,7 +114,7 @@ def test_a_restart_on_an_existing_index_embeds_nothing_and_loads_no_model(bot):
     again = Assistant(corpus_dir=bot.settings.corpus_dir, data_dir=bot.settings.data_dir)
     report = again.sync()
     assert report.texts_embedded == 0 and report.unchanged == [SEED_ID]
-    assert again.index._embeddings is None  # the model was never even loaded
+    assert not again.index.embeddings.loaded  # the model was never even loaded
     assert [a.to_dict() for a in again.articles()] == [a.to_dict() for a in bot.articles()]
 
 
@@ -213,7 +219,7 @@ def test_an_interrupted_sync_keeps_the_old_version_until_the_next_sync(make_assi
     assert in_chroma[old.version] == record_count(old)
     # ... but the manifest still names the old version, and the sync is marked unfinished
     assert manifest(bot)[SEED_ID]["sha256"] == old.sha256
-    assert bot.index.pending_marker.exists()
+    assert pending(bot)
 
     if then.startswith("restart"):
         bot = make_assistant(corpus_dir, data_dir)
@@ -237,7 +243,7 @@ def test_an_interrupted_sync_keeps_the_old_version_until_the_next_sync(make_assi
     assert report.updated == [SEED_ID]
     assert new.version != old.version
     assert (new.version == half_written[0]) == (then != "restart-and-edit-again")
-    assert not bot.index.pending_marker.exists()
+    assert not pending(bot)
     assert report.texts_embedded == record_count(new)
     assert_records_match(bot)
     assert manifest(bot)[SEED_ID]["sha256"] == new.sha256
@@ -281,14 +287,15 @@ def test_rebuild_in_the_same_process(make_assistant, corpus_dir, data_dir):
     assert_records_match(bot)
 
 
-def test_a_new_file_with_an_indexed_id_is_reported_not_swapped_in(make_assistant, corpus_dir, data_dir):
+def test_a_new_file_with_an_indexed_id_gets_its_own_id_not_the_indexed_one(make_assistant, corpus_dir, data_dir):
     bot = make_assistant(corpus_dir, data_dir)
     bot.sync()
+    seed_version = bot.index.articles[SEED_ID].version
     shutil.copyfile(SECOND_PATH, corpus_dir / "ketamine-opioid.md")  # same id, different article
     first = bot.sync()
     second = bot.sync()
-    for report in (first, second):
-        assert len(report.problems) == 1
-        assert sum(SEED_ID in ids for ids in (report.added, report.updated, report.unchanged)) == 1
-    assert first.problems[0].path == second.problems[0].path
-    assert bot.index.articles[SEED_ID].path != str(first.problems[0].path)
+    assert first.added == [f"{SEED_ID}-md"] and first.unchanged == [SEED_ID] and first.problems == []
+    assert second.added == [] and sorted(second.unchanged) == [SEED_ID, f"{SEED_ID}-md"] and second.texts_embedded == 0
+    assert bot.index.articles[SEED_ID].version == seed_version
+    assert bot.index.articles[SEED_ID].path == str(corpus_dir / SEED_PATH.name)
+    assert bot.index.articles[f"{SEED_ID}-md"].path == str(corpus_dir / "ketamine-opioid.md")

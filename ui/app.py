@@ -6,15 +6,24 @@ Everything here is presentation. Questions, history and re-scans go straight to 
 
 from __future__ import annotations
 
+import errno
 import re
+import socket
+import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import gradio as gr
 
 from assistant.answer.model import Answer, Citation
 from assistant.core import ALL_ARTICLES, Assistant
+from assistant.corpus import SUPPORTED_SUFFIXES
 from assistant.errors import UserError
+from assistant.uploads import add_upload
+from ui import security
+from ui.article_pane import article_html, citation_href
+from ui.sessions import SessionBackends, probe
 
 SOURCES_TITLE = "Sources"
 NOTE_TITLE = "Note"
@@ -25,34 +34,71 @@ BACKEND_CHOICES = [
     ("Local GGUF (llama.cpp)", "llamacpp"),
 ]
 ERROR_TITLE = "Could not answer"
+OVERVIEW_TITLE = "In short"
+BACKEND_FAILED = "⚠ **Cannot use this backend:**"
+UPLOAD_REFUSED = "⚠ **Not added:**"
+SUGGESTION_CHIPS = 5
+# Conversations kept in the browser (localStorage): the latest messages of the latest articles.
+BROWSER_STORAGE_KEY = "article-assistant-chats"
+MAX_SAVED_ARTICLES = 20
+MAX_SAVED_MESSAGES = 200
+STATIC = Path(__file__).resolve().parent / "static"
 # System fonts: the web font Gradio bundles lacks some bold glyphs (a bold "A" falls back to another
 # font), and system fonts need no download.
 THEME = gr.themes.Default(font=["ui-sans-serif", "system-ui", "sans-serif"])
-# Passages in the Sources box at reading size: Gradio draws such boxes small and faded, as asides.
-CSS = """
-#chat .thought-group .content * { font-size: var(--text-md); }
-#chat .thought-group .message-content { opacity: 1; }
-"""
+# The two panes, phone layout and citation highlight (ui/static/page.css); citation clicks, the phone
+# tabs and the Sources toggles' aria-expanded (ui/static/page.js, run as a document-level script).
+CSS = (STATIC / "page.css").read_text(encoding="utf-8")
+HEAD = (f"<style>{(STATIC / 'page-global.css').read_text(encoding='utf-8')}</style>"
+        f"<script>{(STATIC / 'page.js').read_text(encoding='utf-8')}</script>")
 # Gradio scrolls the chat before the Sources box has finished drawing, which leaves it cut off.
 SCROLL_TO_END = "() => setTimeout(() => document.querySelector('#chat .bubble-wrap')?.scrollTo({top: 1e9}), 500)"
-# One Assistant serves every tab: questions, re-scans and API calls take turns, so a question never
-# reads the index while a re-scan rewrites it (and two cores are not split between them).
-ONE_AT_A_TIME = {"concurrency_id": "assistant", "concurrency_limit": 1}
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~$])")
+# Gradio's queue runs each event group with its own number of workers. Questions (chat and /ask) share
+# QUESTION_WORKERS: the Assistant's read lock lets them run side by side, and an answer is ~0.1 s of
+# mostly ONNX/torch work that releases the GIL, so a few workers keep both cores busy while the others
+# stream. Re-scans and backend switches run one at a time (the write lock excludes questions anyway);
+# page loads have their own group, so a busy question queue never stalls opening the page. At most
+# QUEUE_SIZE events wait; beyond that a visitor is told the queue is full rather than waiting minutes.
+QUESTION_WORKERS = 4
+QUEUE_SIZE = 200
+QUESTIONS = {"concurrency_id": "questions", "concurrency_limit": QUESTION_WORKERS}
+INDEX_CHANGES = {"concurrency_id": "index", "concurrency_limit": 1}
+PAGE_LOADS = {"concurrency_id": "page", "concurrency_limit": QUESTION_WORKERS}
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~$&])")
+_ESCAPED = re.compile(r"\\([\\`*_{}\[\]<>#|~$&])")
+_BOLD = "**"
+_MARKER = re.compile(r"\\\[(\d+)\\\]")  # an escaped "[n]" in answer_markdown's output
+_WEB_LINK = re.compile(r"https?://[^\s()<>\[\]`]+")
 
 
 def _escape(text: str) -> str:
-    """Article text is shown literally: a '*' or '#' in a quote must not turn into formatting."""
+    """Article text is shown literally: a '*', '#' or '<img>' in a quote must not turn into formatting or HTML."""
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def _unescape(text: str) -> str:
+    return _ESCAPED.sub(r"\1", text)
+
+
+def answer_markdown(text: str) -> str:
+    """An answer as chat Markdown: its words literal (quotes are article text), keeping only the ``**bold**``
+    the answerer puts on the answering span. Its "- " lists and [n] markers read the same escaped."""
+    return _BOLD.join(_escape(part) for part in text.split(_BOLD))
+
+
+def _code_span(text: str) -> str:
+    """``text`` as inline code, fenced by one more backtick than the longest run inside it (CommonMark)."""
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    return f"{fence} {text} {fence}"
 
 
 def _citation_markdown(c: Citation) -> str:
     """Title and source link, then the passage with the quoted sentence in bold, so the quote can be
     checked in its context."""
-    if c.url:
+    if c.url and _WEB_LINK.fullmatch(c.url):
         where = f"[{_escape(c.url.split('://', 1)[-1].rstrip('/'))}]({c.url})"
     else:
-        where = f"`{c.source}`"  # a local file: browsers will not open file:// links from a web page
+        where = _code_span(c.source)  # a local file: browsers will not open file:// links from a web page
     a, b = c.quote_start - c.start, c.quote_end - c.start
     if 0 <= a < b <= len(c.text):
         passage = f"{_escape(c.text[:a])}**{_escape(c.text[a:b])}**{_escape(c.text[b:])}"
@@ -61,6 +107,21 @@ def _citation_markdown(c: Citation) -> str:
     quoted = "\n".join(f"> {line}" for line in passage.split("\n"))  # passages can span paragraphs
     warning = "" if c.supported else "\n\n⚠ **Not supported:** this passage does not back the sentence that cites it."
     return f"**[{c.n}] {_escape(c.title)}** · {where}\n\n{quoted}{warning}"
+
+
+def linked_answer_markdown(answer: Answer) -> str:
+    """``answer_markdown`` with each [n] a link to its quote in the article pane (offsets in the link, the
+    quote as its hover title)."""
+    cited = {c.n: c for c in answer.citations}
+
+    def link(marker: re.Match) -> str:
+        c = cited.get(int(marker.group(1)))
+        if c is None:
+            return marker.group(0)
+        title = " ".join(c.quote.split()).replace("\\", "\\\\").replace('"', '\\"')
+        return f'[\\[{c.n}\\]]({citation_href(c)} "{title}")'
+
+    return _MARKER.sub(link, answer_markdown(answer.text))
 
 
 def note_message(answer: Answer) -> dict | None:
@@ -72,24 +133,34 @@ def note_message(answer: Answer) -> dict | None:
     return {"role": "assistant", "content": "\n".join(lines), "metadata": {"title": NOTE_TITLE}}
 
 
+def _origin(c: Citation) -> str:
+    """Where a cited passage comes from, short enough for the collapsed Sources line: site or file name."""
+    if c.url and _WEB_LINK.fullmatch(c.url):
+        return c.url.split("://", 1)[-1].split("/", 1)[0]
+    return Path(c.source).name
+
+
 def sources_message(answer: Answer) -> dict | None:
     """The "Sources" box shown under an answer; None when nothing was found (nothing to cite)."""
     if not answer.citations:
         return None
     count = len(answer.citations)
+    origins = ", ".join(dict.fromkeys(_origin(c) for c in answer.citations))
     return {
         "role": "assistant",
         "content": "\n\n---\n\n".join(_citation_markdown(c) for c in answer.citations),
-        "metadata": {"title": SOURCES_TITLE, "log": f"{count} cited passage{'s' if count > 1 else ''}"},
+        "metadata": {"title": SOURCES_TITLE, "log": f"{count} cited passage{'s' if count > 1 else ''} · {origins}",
+                     "status": "done"},  # "done" boxes start collapsed: the answer stays in view
     }
 
 
 def _text(message: dict) -> str:
-    """Gradio hands chat messages back with content as a list of parts; join the text ones."""
+    """The words of a chat message as first written: Gradio hands content back as a list of parts (joined
+    here), in the escaped Markdown the chat showed (undone here)."""
     content = message["content"]
-    if isinstance(content, str):
-        return content
-    return "".join(part.get("text", "") for part in content if isinstance(part, dict))
+    if not isinstance(content, str):
+        content = "".join(part.get("text", "") for part in content if isinstance(part, dict))
+    return _unescape(content.replace(_BOLD, ""))
 
 
 def history_pairs(messages: list[dict]) -> list[tuple[str, str]]:
@@ -105,10 +176,9 @@ def history_pairs(messages: list[dict]) -> list[tuple[str, str]]:
 
 
 def _picker(bot: Assistant, current: str | None = None) -> dict:
-    """Dropdown choices as the corpus is now; keeps the user's pick if it still exists."""
+    """Dropdown choices as the corpus is now (one article at a time: the pane shows one); keeps the
+    user's pick if it still exists."""
     choices = [(a.title, a.id) for a in bot.articles()]
-    if len(choices) > 1:
-        choices.insert(0, ("All articles", ALL_ARTICLES))
     values = [value for _, value in choices]
     return {"choices": choices, "value": current if current in values else (values[0] if values else None)}
 
@@ -122,99 +192,268 @@ def _status(bot: Assistant) -> str:
         parts += [f"{len(ids)} {name}" for name, ids in
                   (("added", report.added), ("updated", report.updated), ("removed", report.removed)) if ids]
         parts += [str(problem) for problem in report.problems]
-    return "; ".join(parts)
+    return _escape("; ".join(parts))  # file names are not Markdown
 
 
-def build_app(bot: Assistant) -> gr.Blocks:
-    """The chat page, plus the ``/ask`` endpoint scripts call with gradio_client.
+def _library_needs_a_look(bot: Assistant) -> bool:
+    """The Library opens by itself when the last scan skipped a file, so the reason is seen."""
+    return bool(bot.last_sync and bot.last_sync.problems)
 
-    Launch it with ``theme=THEME, css=CSS`` (``serve`` does): Gradio 6 takes both at launch.
+
+def _plain(messages: list[dict]) -> list[dict]:
+    """Chat messages with their content as one Markdown string, to keep in the browser (bounded)."""
+    kept = [{**m, "content": m["content"] if isinstance(m["content"], str) else
+             "".join(part.get("text", "") for part in m["content"] if isinstance(part, dict))} for m in messages]
+    return kept[-MAX_SAVED_MESSAGES:]
+
+
+class _EmbeddingProgress:
+    """The index's progress callback (``ProgressFactory``) shown as Gradio's progress bar."""
+
+    def __init__(self, progress: gr.Progress, total: int, description: str):
+        self.progress, self.total, self.description, self.done = progress, max(total, 1), description, 0
+        progress(0, desc=description)
+
+    def update(self, count: int) -> None:
+        self.done += count
+        self.progress(self.done / self.total, desc=self.description)
+
+    def close(self) -> None:
+        self.progress(1.0, desc=self.description)
+
+
+def build_app(bot: Assistant, warming: threading.Event | None = None) -> gr.Blocks:
+    """The reading-and-chat page, plus the ``/ask`` endpoint scripts call with gradio_client.
+
+    ``warming`` is set once the models are loaded; until then the page says they are loading.
+    Launch it with ``theme=THEME, css=CSS, head=HEAD`` (``serve`` does): Gradio 6 takes them at launch.
     """
+    sessions = SessionBackends(bot)
 
-    def chat(question: str, messages: list[dict], article: str | None) -> Iterator[tuple[str, list[dict]]]:
+    def chat(question: str, messages: list[dict], article: str | None,
+             request: gr.Request) -> Iterator[tuple[str, list[dict]]]:
         """Stream the answer into the chat, then add its cited passages in a box under it."""
         question = (question or "").strip()
         if not question:
             yield "", messages
             return
         history = history_pairs(messages)
-        messages = [*messages, {"role": "user", "content": question}]
+        messages = [*messages, {"role": "user", "content": _escape(question)}]
         yield "", messages
-        reply = {"role": "assistant", "content": ""}
+        text = ""
         try:
-            for event in bot.stream(question, article=article, history=history):
+            for event in sessions.assistant(request.session_hash).stream(question, article=article, history=history):
                 if isinstance(event, Answer):
-                    reply["content"] = event.text
+                    reply = {"role": "assistant", "content": linked_answer_markdown(event)}
                     boxes = [box for box in (note_message(event), sources_message(event)) if box]
                     yield "", [*messages, reply, *boxes]
                 else:
-                    reply["content"] += event
-                    yield "", [*messages, reply]
+                    text += event
+                    yield "", [*messages, {"role": "assistant", "content": answer_markdown(text)}]
         except UserError as error:
-            yield "", [*messages, {"role": "assistant", "content": str(error), "metadata": {"title": ERROR_TITLE}}]
+            yield "", [*messages, {"role": "assistant", "content": _escape(str(error)), "metadata": {"title": ERROR_TITLE}}]
 
-    def ask(question: str, article: str = ALL_ARTICLES) -> dict:
+    def ask(question: str, request: gr.Request, article: str = ALL_ARTICLES) -> dict:
         """Answer one question about the corpus (article id, or "all") with quoted, cited passages."""
         try:
-            return bot.ask(question, article=article).to_dict()
+            return sessions.assistant(request.session_hash).ask(question, article=article).to_dict()
         except UserError as error:
             raise gr.Error(str(error)) from error
 
-    def choose_backend(backend: str) -> str:
-        """Answer with another backend from the next question on; its settings come from the environment."""
-        bot.use_backend(backend)
-        return _status(bot) + f"; answering with {backend}"
+    def choose_backend(backend: str, request: gr.Request) -> str:
+        """This session answers with ``backend`` from the next question on, after one quick probe of it."""
+        sessions.choose(request.session_hash, backend)
+        failure = probe(bot.settings, backend)
+        if failure is None:
+            return _escape(f"Now answering with {backend}.")
+        return f"{BACKEND_FAILED} " + _escape(f"{failure}. Until it answers, answering with {backend} falls back to quotes.")
+
+    def show_backend_note(note: str) -> tuple[gr.Markdown, gr.Button]:
+        """A failed probe is shown in red, with the way back to quotes next to it."""
+        failed = note.startswith(BACKEND_FAILED)
+        return gr.Markdown(elem_classes=["failed"] if failed else []), gr.Button(visible=failed)
 
     def rescan(current: str | None) -> tuple[gr.Dropdown, str]:
         """Pick up articles dropped into (or removed from) the corpus folder without a restart."""
         bot.sync()
         return gr.Dropdown(**_picker(bot, current)), _status(bot)
 
-    with gr.Blocks(title="Article Assistant", analytics_enabled=False, fill_height=True) as app:
-        gr.Markdown("## Article Assistant\nAsk about the article. Answers quote it word for word and cite "
-                    "the passage each quote comes from.")
-        with gr.Row():
-            picker = gr.Dropdown(label="Article", scale=4, **_picker(bot))
-            backend = gr.Dropdown(label="Answering with", choices=BACKEND_CHOICES, value=bot.settings.backend, scale=2)
-            with gr.Column(scale=1, min_width=200):
-                rescan_button = gr.Button("Re-scan corpus", variant="secondary")
-        status = gr.Markdown(_status(bot), elem_id="status")
-        chatbot = gr.Chatbot(
-            show_label=False, elem_id="chat", scale=1, latex_delimiters=[],
-            feedback_options=None, buttons=["copy"],
-            placeholder="Ask a question, e.g. *What did the study find?* Follow-up questions keep the context.",
-        )
-        question = gr.Textbox(
-            show_label=False, placeholder="Ask a question about the article…", submit_btn="Ask", autofocus=True
-        )
+    def add_article(upload: str | None, replace: bool, current: str | None,
+                    progress=gr.Progress()) -> tuple[gr.Dropdown, str, str, None]:
+        """Check an uploaded file, put it in the corpus, index it, and select it (or say why not)."""
+        if not upload:
+            return gr.Dropdown(**_picker(bot, current)), _status(bot), "", None
+        try:
+            saved = add_upload(Path(upload), Path(upload).name, Path(bot.settings.corpus_dir),
+                               bot.settings.max_upload_mb, replace=replace)
+        except UserError as error:
+            return gr.Dropdown(**_picker(bot, current)), _status(bot), f"{UPLOAD_REFUSED} {_escape(str(error))}", None
+        report = bot.sync(progress=lambda total, description: _EmbeddingProgress(progress, total, description))
+        added = next((a for a in bot.articles() if Path(a.path).name == saved.name), None)
+        if added is None:
+            problem = next((str(p) for p in report.problems if p.path.name == saved.name), "it could not be indexed")
+            return gr.Dropdown(**_picker(bot, current)), _status(bot), f"{UPLOAD_REFUSED} {_escape(problem)}", None
+        note = _escape(f"Added {saved.name} as “{added.title}”.")
+        return gr.Dropdown(**_picker(bot, added.id)), _status(bot), note, None
 
-        question.submit(chat, [question, chatbot, picker], [question, chatbot], api_name="chat", **ONE_AT_A_TIME).then(
-            None, js=SCROLL_TO_END, api_visibility="private"
-        )
-        rescan_button.click(rescan, [picker], [picker, status], api_name="rescan", **ONE_AT_A_TIME)
-        backend.change(choose_backend, [backend], [status], api_name="backend", **ONE_AT_A_TIME)
-        app.load(  # a page opened after a re-scan in another tab sees the current articles
-            lambda current: gr.Dropdown(**_picker(bot, current)), [picker], [picker],
-            api_visibility="private", **ONE_AT_A_TIME,
-        )
-        gr.api(ask, api_name="ask", **ONE_AT_A_TIME)
+    def open_article(article: str | None, saved: dict | None) -> tuple[str, list[dict], dict]:
+        """Show the article and its own conversation (kept in the browser), never another article's turns."""
+        saved = {"article": article, "chats": dict((saved or {}).get("chats") or {})}
+        return article_html(bot.index.articles.get(article or "")), saved["chats"].get(article) or [], saved
+
+    def overview_and_suggestions(article: str | None, messages: list[dict]) -> list:
+        """A new conversation opens with the article's cited overview; suggested questions become chips."""
+        if not article or article not in bot.index.articles:
+            return [messages, *(gr.Button(visible=False) for _ in range(SUGGESTION_CHIPS))]
+        if not messages:
+            overview = bot.overview(article)
+            messages = [{"role": "assistant", "content": f"**{OVERVIEW_TITLE}**\n\n{linked_answer_markdown(overview)}"}]
+            messages += [box for box in (sources_message(overview),) if box]
+        questions = bot.suggestions(article)[:SUGGESTION_CHIPS]
+        chips = [gr.Button(q, visible=True) for q in questions]
+        chips += [gr.Button(visible=False) for _ in range(SUGGESTION_CHIPS - len(chips))]
+        return [messages, *chips]
+
+    def remember(article: str | None, messages: list[dict], saved: dict | None) -> dict:
+        chats = dict((saved or {}).get("chats") or {})
+        if article:
+            chats.pop(article, None)
+            chats[article] = _plain(messages)
+        return {"article": article, "chats": dict(list(chats.items())[-MAX_SAVED_ARTICLES:])}
+
+    def on_page_load(saved: dict | None) -> tuple:
+        """The corpus as it is now, the article this browser had open, and whether the models still load."""
+        wanted = (saved or {}).get("article")
+        loading = warming is not None and not warming.is_set()
+        return (gr.Dropdown(**_picker(bot, wanted)), _status(bot), gr.Accordion(open=_library_needs_a_look(bot)),
+                gr.Markdown(visible=loading), gr.Timer(active=loading))
+
+    def check_warm_up() -> tuple[gr.Markdown, gr.Timer]:
+        ready = warming is None or warming.is_set()
+        return gr.Markdown(visible=not ready), gr.Timer(active=not ready)
+
+    with gr.Blocks(title="Article Assistant", analytics_enabled=False, fill_height=True) as app:
+        saved_chats = gr.BrowserState({"article": None, "chats": {}}, storage_key=BROWSER_STORAGE_KEY,
+                                      secret=BROWSER_STORAGE_KEY)
+        with gr.Row(elem_id="header"):
+            gr.Markdown("# Article Assistant", elem_id="brand")
+            picker = gr.Dropdown(label="Article", scale=4, min_width=150, allow_custom_value=True, **_picker(bot))
+            backend = gr.Dropdown(label="Answering with", choices=BACKEND_CHOICES, value=bot.settings.backend, scale=2,
+                                  min_width=150)
+        backend_note = gr.Markdown(elem_id="backend-note")
+        use_quotes = gr.Button("Use quotes instead", visible=False, variant="primary", size="sm")
+        loading = gr.Markdown("Loading the model… a question asked now is answered as soon as it is ready.",
+                              elem_id="loading", visible=False)
+        warm_up_timer = gr.Timer(1.0, active=False)
+        gr.HTML('<div role="tablist" aria-label="Show">'
+                '<button type="button" role="tab" data-pane-tab="article">Article</button>'
+                '<button type="button" role="tab" data-pane-tab="chat">Chat</button></div>', elem_id="pane-tabs")
+        with gr.Row(elem_id="panes", equal_height=True):
+            with gr.Column(elem_id="article-pane", scale=1):
+                article_pane = gr.HTML(article_html(None), elem_id="article")
+            with gr.Column(elem_id="chat-pane", scale=1):
+                chatbot = gr.Chatbot(
+                    show_label=False, elem_id="chat", scale=1, latex_delimiters=[], sanitize_html=True,
+                    allow_tags=False, feedback_options=None, buttons=["copy"],
+                    placeholder="Ask a question about the article. Follow-up questions keep the context.",
+                )
+                with gr.Row(elem_id="chips"):
+                    chips = [gr.Button(visible=False, size="sm", elem_classes=["chip"]) for _ in range(SUGGESTION_CHIPS)]
+                question = gr.Textbox(label="Ask a question", show_label=False, elem_id="question",
+                                      placeholder="Ask a question about the article…", submit_btn="Ask", autofocus=True)
+        with gr.Accordion("Library", open=_library_needs_a_look(bot), elem_id="library") as library:
+            status = gr.Markdown(_status(bot), elem_id="status")
+            upload = gr.File(label=f"Add an article (.txt, .md, .html or .pdf; up to {bot.settings.max_upload_mb} MB)", file_count="single",
+                             file_types=list(SUPPORTED_SUFFIXES), type="filepath", elem_id="upload")
+            replace = gr.Checkbox(label="Replace a file of the same name", value=False)
+            upload_note = gr.Markdown(elem_id="upload-note")
+            rescan_button = gr.Button("Re-scan corpus", size="sm", variant="secondary")
+
+        def show_article(event):
+            """After the article changes: its pane and conversation, then its overview and chips."""
+            return event.then(open_article, [picker, saved_chats], [article_pane, chatbot, saved_chats],
+                              api_visibility="private", **PAGE_LOADS).then(
+                overview_and_suggestions, [picker, chatbot], [chatbot, *chips], api_visibility="private", **QUESTIONS)
+
+        def ask_and_remember(event):
+            return event.then(None, js=SCROLL_TO_END, api_visibility="private").then(
+                remember, [picker, chatbot, saved_chats], [saved_chats], api_visibility="private", **PAGE_LOADS)
+
+        ask_and_remember(question.submit(chat, [question, chatbot, picker], [question, chatbot], api_name="chat",
+                                         **QUESTIONS))
+        for chip in chips:
+            ask_and_remember(chip.click(chat, [chip, chatbot, picker], [question, chatbot],
+                                        api_visibility="private", **QUESTIONS))
+        show_article(picker.input(lambda: None, api_visibility="private"))
+        show_article(rescan_button.click(rescan, [picker], [picker, status], api_name="rescan", **INDEX_CHANGES))
+        show_article(upload.upload(add_article, [upload, replace, picker], [picker, status, upload_note, upload],
+                                   api_visibility="private", **INDEX_CHANGES))
+        backend.change(choose_backend, [backend], [backend_note], api_name="backend", **INDEX_CHANGES).then(
+            show_backend_note, [backend_note], [backend_note, use_quotes], api_visibility="private")
+        use_quotes.click(lambda: "extractive", None, [backend], api_visibility="private")
+        show_article(app.load(on_page_load, [saved_chats], [picker, status, library, loading, warm_up_timer],
+                              api_visibility="private", **PAGE_LOADS))
+        warm_up_timer.tick(check_warm_up, None, [loading, warm_up_timer], api_visibility="private")
+        def forget_session(request: gr.Request) -> None:
+            sessions.forget(request.session_hash)
+
+        app.unload(forget_session)
+        gr.api(ask, api_name="ask", **QUESTIONS)
+    app.queue(max_size=QUEUE_SIZE)
     return app
 
 
-def serve(bot: Assistant, host: str | None = None, port: int | None = None, *, block: bool = True) -> gr.Blocks:
-    """Launch the chat on this machine only (no share link); ``block=False`` returns once it is up."""
-    app = build_app(bot)
-    # The model loads in the background while the page is already served (bench/memory.py: the first
-    # question otherwise waits 5.3 s for it).
-    threading.Thread(target=bot.warm_up, name="warm-up", daemon=True).start()
+def _check_address(host: str, port: int, allow_remote: bool) -> None:
+    """Refuse, in one line, an address other machines can reach unless allowed, or one already taken."""
+    if not security.is_loopback(host):
+        if not allow_remote:
+            raise UserError(f"listening on {host} lets other machines use the assistant, with no login: "
+                            "add --allow-remote to do so, or leave ASSISTANT_HOST/--host at 127.0.0.1")
+        print(f"warning: serving on {host}:{port}: anyone who can reach this machine can use the assistant "
+              "(no login)", file=sys.stderr)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn: only a listener blocks it
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            taken = error.errno == errno.EADDRINUSE
+            reason = "is in use" if taken else f"cannot be used ({error.strerror})"
+            raise UserError(f"{host}:{port} {reason}: choose another port with --port or ASSISTANT_PORT") from error
+
+
+def serve(bot: Assistant, host: str | None = None, port: int | None = None, *, block: bool = True,
+          allow_remote: bool = False) -> gr.Blocks:
+    """Launch the chat (no share link) on 127.0.0.1 unless told otherwise; another address needs
+    ``allow_remote``. ``block=False`` returns once it is up."""
+    host, port = host or bot.settings.host, port or bot.settings.port
+    _check_address(host, port, allow_remote)
+    warmed = threading.Event()
+    app = build_app(bot, warming=warmed)
+
+    def warm_up() -> None:
+        try:
+            bot.warm_up()
+        finally:
+            warmed.set()
+
+    # The models load in the background while the page is already served (bench/memory.py: the first
+    # question otherwise waits 5.3 s for them); the page says so meanwhile.
+    threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
     app.launch(
-        server_name=host or bot.settings.host,
-        server_port=port or bot.settings.port,
+        server_name=host,
+        server_port=port,
         share=False,
         ssr_mode=False,
         theme=THEME,
         css=CSS,
+        head=HEAD,
+        footer_links=[],
         prevent_thread_lock=not block,
         quiet=not block,
+        app_kwargs={"middleware": security.middleware(host)},
+        max_file_size=security.max_upload(bot.settings.max_upload_mb),
+        allowed_paths=[],
+        blocked_paths=[str(Path(bot.settings.corpus_dir).resolve()), str(Path(bot.settings.data_dir).resolve())],
     )
     return app

@@ -49,14 +49,16 @@ class CandidateFinder:
         self._stems: dict[str, list[set[str]]] = {}
 
     def _article_cache(self, article: IndexedArticle) -> tuple[dict[str, float], list[set[str]]]:
-        if article.version not in self._idf:
+        idf, stems = self._idf.get(article.version), self._stems.get(article.version)
+        if idf is None or stems is None:
+            # Questions run in parallel: build locally, then publish new dicts in one assignment each, so a
+            # concurrent question never looks up a key another one just dropped.
             active = {a.version for a in self.index.articles.values()}
-            self._idf = {k: v for k, v in self._idf.items() if k in active}
-            self._stems = {k: v for k, v in self._stems.items() if k in active}
             sentences = [article.text[s:e] for s, e in article.sentences]
-            self._idf[article.version] = article_idf(sentences)
-            self._stems[article.version] = [set(content_stems(text)) for text in sentences]
-        return self._idf[article.version], self._stems[article.version]
+            idf, stems = article_idf(sentences), [set(content_stems(text)) for text in sentences]
+            self._idf = {**{k: v for k, v in self._idf.items() if k in active}, article.version: idf}
+            self._stems = {**{k: v for k, v in self._stems.items() if k in active}, article.version: stems}
+        return idf, stems
 
     def find(self, query: str, retrieved: list[RetrievedPassage]) -> list[Candidate]:
         """Every sentence of the retrieved passages (once), with its features; the cross-encoder's is 0."""

@@ -42,19 +42,20 @@ class ExtractiveAnswerer:
     name = "extractive"
 
     def __init__(self, index: PassageIndex, max_quotes: int = 2, rerank: bool = True, rerank_cap: int = 8,
-                 weak_band: float = 0.0):
+                 weak_band: float = 0.0, model_threads: int = 0):
         """``rerank_cap``: candidates the cross-encoder reads (docs/evaluation.md: quality vs latency)."""
         self.index = index
         self.max_quotes = max_quotes
         self.rerank_cap = rerank_cap
         self.use_reranker = rerank
         self.weak_band = weak_band
+        self.model_threads = model_threads
         self.finder = CandidateFinder(index)
 
     # Loaded on the first question, so start-up stays quick.
     @cached_property
     def reranker(self) -> CrossEncoder | None:
-        return load_reranker() if self.use_reranker else None
+        return load_reranker(self.model_threads) if self.use_reranker else None
 
     @cached_property
     def model(self) -> AnswerabilityModel:

@@ -11,13 +11,13 @@ the answerer falls back to its bi-encoder scores.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import logging
-import os
 from pathlib import Path
 
 import numpy as np
+
+from assistant.onnx_runtime import cpu_session, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +31,6 @@ PINNED_SHA256 = {
 }
 # Question + one sentence; longer sentences are cut (the answer is rarely past 128 word pieces).
 MAX_TOKENS = 160
-# Set on the process's first reranker load: one thread per core is what 2-core machines do best with.
-THREADS_ENV = "ASSISTANT_RERANK_THREADS"
 
 
 def model_folder() -> Path | None:
@@ -47,21 +45,13 @@ def model_folder() -> Path | None:
     return folder if folder.is_dir() else None
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def verify_folder(folder: Path) -> str | None:
     """None when every pinned file is there with its pinned checksum, else what is wrong."""
     for name, expected in PINNED_SHA256.items():
         path = folder / name
         if not path.is_file():
             return f"{name} is missing"
-        if _sha256(path) != expected:
+        if sha256_file(path) != expected:
             return f"{name} does not match its pinned sha256 (expected {PACKAGE}=={PACKAGE_VERSION})"
     return None
 
@@ -69,17 +59,10 @@ def verify_folder(folder: Path) -> str | None:
 class CrossEncoder:
     """Scores (question, sentence) pairs; higher means more likely to answer. Raw logits."""
 
-    def __init__(self, folder: Path, threads: int | None = None):
-        import onnxruntime
+    def __init__(self, folder: Path, threads: int = 0):
         from tokenizers import Tokenizer
 
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads or int(os.environ.get(THREADS_ENV, "0") or 0)
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        self.session = onnxruntime.InferenceSession(
-            str(folder / "model.onnx"), sess_options=options, providers=["CPUExecutionProvider"]
-        )
+        self.session = cpu_session(folder / "model.onnx", threads)
         self.input_names = {i.name for i in self.session.get_inputs()}
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.enable_truncation(MAX_TOKENS, strategy="longest_first")
@@ -99,13 +82,13 @@ class CrossEncoder:
         return np.asarray(logits, dtype=np.float32).reshape(len(sentences), -1)[:, 0]
 
 
-def load_reranker() -> CrossEncoder | None:
+def load_reranker(threads: int = 0) -> CrossEncoder | None:
     """The verified cross-encoder, or None (with a one-line notice) when it cannot be used."""
     folder = model_folder()
     problem = "is not installed" if folder is None else verify_folder(folder)
     if problem is None:
         try:
-            return CrossEncoder(folder)
+            return CrossEncoder(folder, threads)
         except Exception as error:  # a broken runtime must not stop answering
             problem = f"cannot be loaded ({type(error).__name__}: {error})".splitlines()[0]
     log.warning(

@@ -1,0 +1,311 @@
+"""The reading-and-chat page in Chromium: a real ``serve`` over a corpus folder of this module's own.
+
+One server and one browser for the module (the model loads once); each test opens its own browser
+context, so its localStorage (the saved conversations) starts empty. The upload test adds an
+article to the corpus; tests that follow may see two articles and pick the seed by title.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+
+import pytest
+
+from assistant import Assistant  # first: sets the offline environment before gradio is imported
+from test_web import CHROMIUM, EXPECTED_QUOTE, NEW_ARTICLE, NEW_TITLE, QUESTION, SEED_TITLE, _start
+from test_web import corpus  # noqa: F401 (a fixture: this module's own copy of the seed corpus)
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium")
+ANSWER_TIMEOUT = 60_000
+CITATION_LINKS = '#chat a[href^="#cite:"]'
+NEW_QUESTION = "How many packets did the library hand out in the first month?"
+# WCAG contrast of an element's text (or its ::placeholder) against what is drawn behind it: the first
+# opaque background up its ancestors with the translucent ones over it, and the text's colour faded by
+# every ancestor's opacity (Gradio draws chat text at 0.8).
+CONTRAST = """([selector, pseudo]) => {
+  const rgba = (text) => { const v = text.match(/[\\d.]+/g).map(Number); return [v[0], v[1], v[2], v.length > 3 ? v[3] : 1]; };
+  const over = (top, under) => [0, 1, 2].map((i) => top[i] * top[3] + under[i] * (1 - top[3])).concat(1);
+  const luminance = (c) => c.slice(0, 3).map((v) => v / 255).map((v) => v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4)
+    .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+  function ratio(element) {
+    const layers = [];
+    let opacity = 1;
+    for (let e = element; e; e = e.parentElement) {
+      const style = getComputedStyle(e), fill = rgba(style.backgroundColor);
+      opacity *= Number(style.opacity);
+      if (fill[3] > 0 && (!layers.length || layers[layers.length - 1][3] < 1)) layers.push(fill);
+    }
+    const back = layers.reverse().reduce((under, layer) => over(layer, under), [255, 255, 255, 1]);
+    const text = rgba(getComputedStyle(element, pseudo).color);
+    text[3] *= opacity;
+    const [light, dark] = [luminance(over(text, back)), luminance(back)].sort((a, b) => b - a);
+    return (light + 0.05) / (dark + 0.05);
+  }
+  const shown = [...document.querySelectorAll(selector)]
+    .filter((e) => e.checkVisibility({opacityProperty: true, visibilityProperty: true}));
+  return shown.length ? Math.min(...shown.map(ratio)) : null;
+}"""
+# Placeholder and secondary text (labels, meta line, the collapsed Sources line, status), plus the answers.
+CONTRAST_CHECKS = {
+    "placeholder": ("#question textarea", "::placeholder"),
+    "control labels": ("[data-testid=block-info]", None),
+    "article source and date": ("#article .article-meta", None),
+    "collapsed Sources line": ("#chat .thought-group .duration", None),
+    "answer text": ("#chat .bot .prose", None),
+    "library status": ("#status", None),
+    "suggestion chips": ("#chips button", None),
+}
+TAP_TARGETS = '#chat a[href^="#cite:"], #chips button, [role=tab], button, [role=button], [role=combobox]'
+
+
+@pytest.fixture(scope="module")
+def server(corpus, embedding_model):
+    # An "OpenAI-compatible server" on a closed port: choosing it must fail its probe.
+    bot = Assistant(corpus_dir=corpus, data_dir=corpus.parent / "index", embeddings=embedding_model,
+                    openai_base_url="http://127.0.0.1:9/v1", openai_model="any")
+    url, app = _start(bot)
+    yield url, bot
+    app.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
+        yield chromium
+        chromium.close()
+
+
+def _open(browser, url: str, width: int = 1280, height: int = 800, context=None):
+    from playwright.sync_api import expect
+
+    page = (context or browser.new_context(viewport={"width": width, "height": height})).new_page()
+    page.goto(url)
+    expect(page.locator("#chips button").first).to_be_visible(timeout=ANSWER_TIMEOUT)  # overview and chips are in
+    return page
+
+
+def _ask(page, question: str, expected: str) -> None:
+    from playwright.sync_api import expect
+
+    links = page.locator(CITATION_LINKS)
+    earlier = links.count()
+    box = page.get_by_role("textbox", name="Ask a question")
+    box.fill(question)
+    box.press("Enter")
+    expect(page.locator("#chat")).to_contain_text(expected, timeout=ANSWER_TIMEOUT)
+    page.wait_for_function(f"() => document.querySelectorAll('{CITATION_LINKS}').length > {earlier}",
+                           timeout=ANSWER_TIMEOUT)  # the answer's own [n] links are in
+
+
+def _choose_article(page, title: str) -> None:
+    page.get_by_label("Article").click()
+    page.get_by_role("option", name=title).click()
+
+
+def test_two_panes_and_a_citation_highlights_its_quote(server, browser):
+    from playwright.sync_api import expect
+
+    url, bot = server
+    page = _open(browser, url)
+    pane = page.locator("#article")
+    expect(pane.locator("h2")).to_have_text(SEED_TITLE)
+    expect(pane.locator("a[href^='https://www.wired.com']")).to_be_visible()
+    assert pane.locator("article p").count() > 5  # paragraphs kept
+    assert pane.locator("script, img").count() == 0
+    expect(page.locator("#chat")).to_contain_text("In short")  # the opening overview
+
+    _ask(page, QUESTION, EXPECTED_QUOTE)
+    expected = bot.ask(QUESTION, article="ketamine-opioid").citations[0]
+    link = page.locator('#chat a[href^="#cite:"]').last
+    assert link.get_attribute("title") == " ".join(expected.quote.split())  # hover shows the quote
+    expect(page.locator("#chat [role=button][aria-expanded]").last).to_have_attribute("aria-expanded", "false")
+    page.locator("#article-pane").evaluate("pane => pane.scrollTop = 0")
+    link.click()
+    cited = page.locator("#article .cited")
+    expect(cited).to_have_count(1)
+    assert cited.inner_text() == expected.quote
+    assert (int(cited.get_attribute("data-start")), int(cited.get_attribute("data-end"))) == (
+        expected.quote_start, expected.quote_end)
+    pane_box, quote_box = page.locator("#article-pane").bounding_box(), cited.bounding_box()
+    assert pane_box["y"] <= quote_box["y"] and quote_box["y"] + quote_box["height"] <= pane_box["y"] + pane_box["height"]
+
+    page.locator('#chat a[href^="#cite:"]').first.click()  # the overview's [1]: another sentence
+    assert page.locator("#article .cited").first.get_attribute("data-start") != str(expected.quote_start)
+    page.context.close()
+
+
+def test_a_chip_asks_its_question_and_a_reload_keeps_the_chat(server, browser):
+    from playwright.sync_api import expect
+
+    url, bot = server
+    page = _open(browser, url)
+    chip = page.locator("#chips button").first
+    suggestion = chip.inner_text()
+    assert suggestion in bot.suggestions("ketamine-opioid")
+    assert 3 <= page.locator("#chips button:visible").count() <= 5
+    chip.click()
+    expect(page.locator("#chat")).to_contain_text(suggestion, timeout=ANSWER_TIMEOUT)
+    expect(page.locator('#chat a[href^="#cite:"]')).not_to_have_count(5, timeout=ANSWER_TIMEOUT)  # overview has 5
+    page.wait_for_timeout(500)  # the conversation is saved after the answer
+    links = page.locator('#chat a[href^="#cite:"]')
+    before = [links.nth(i).get_attribute("href") for i in range(links.count())]
+
+    page.reload()
+    expect(page.locator("#chat")).to_contain_text(suggestion, timeout=ANSWER_TIMEOUT)
+    expect(links).to_have_count(len(before))
+    assert [links.nth(i).get_attribute("href") for i in range(links.count())] == before
+    page.context.close()
+
+
+def test_upload_selects_the_new_article_and_switching_keeps_histories_apart(server, browser, corpus, tmp_path):
+    from playwright.sync_api import expect
+
+    url, _ = server
+    page = _open(browser, url)
+    page.get_by_text("Library").click()
+    before = sorted(p.name for p in corpus.iterdir())
+
+    binary = tmp_path / "notes.txt"
+    binary.write_bytes(bytes(range(256)) * 64)
+    page.locator("#upload input[type=file]").set_input_files(str(binary))
+    expect(page.locator("#upload-note")).to_contain_text("Not added: notes.txt was not added", timeout=ANSWER_TIMEOUT)
+    assert sorted(p.name for p in corpus.iterdir()) == before
+
+    good = tmp_path / "seed library.txt"
+    good.write_text(NEW_ARTICLE, encoding="utf-8")
+    page.locator("#upload input[type=file]").set_input_files(str(good))
+    expect(page.locator("#article h2")).to_have_text(NEW_TITLE, timeout=ANSWER_TIMEOUT)
+    expect(page.get_by_role("combobox", name="Article")).to_have_value(NEW_TITLE)
+    expect(page.locator("#status")).to_contain_text("2 articles; 1 added")
+    assert sorted(p.name for p in corpus.iterdir()) == sorted([*before, "seed library.txt"])
+
+    _ask(page, NEW_QUESTION, "340")
+    _choose_article(page, SEED_TITLE)
+    expect(page.locator("#article h2")).to_have_text(SEED_TITLE, timeout=ANSWER_TIMEOUT)
+    expect(page.locator("#chat")).not_to_contain_text(NEW_QUESTION)
+    _ask(page, "What is a K-hole?", "K-hole")
+    _choose_article(page, NEW_TITLE)
+    expect(page.locator("#chat")).to_contain_text(NEW_QUESTION, timeout=ANSWER_TIMEOUT)
+    expect(page.locator("#chat")).not_to_contain_text("What is a K-hole?")
+    page.context.close()
+
+
+def test_a_backend_that_does_not_answer_shows_a_red_message_for_that_session_only(server, browser):
+    from playwright.sync_api import expect
+
+    url, _ = server
+    page, other = _open(browser, url), _open(browser, url)
+    page.get_by_label("Answering with").click()
+    page.get_by_role("option", name="OpenAI-compatible server").click()
+    note = page.locator("#backend-note")
+    expect(note).to_contain_text("cannot reach the openai server", timeout=ANSWER_TIMEOUT)
+    assert note.evaluate("n => getComputedStyle(n).color") == "rgb(153, 27, 27)"
+    _ask(other, QUESTION, EXPECTED_QUOTE)  # the other session still answers with quotes, no note
+    expect(other.locator("#chat")).not_to_contain_text("cannot reach")
+    page.get_by_role("button", name="Use quotes instead").click()
+    expect(note).to_contain_text("Now answering with extractive", timeout=ANSWER_TIMEOUT)
+    page.context.close()
+    other.context.close()
+
+
+def test_on_a_phone_the_answer_and_the_input_are_both_on_screen(server, browser):
+    url, _ = server
+    page = _open(browser, url, 390, 844)
+    _ask(page, QUESTION, EXPECTED_QUOTE)
+    page.wait_for_timeout(1000)
+    box = page.get_by_role("textbox", name="Ask a question")
+    answer = page.locator("#chat").get_by_text(EXPECTED_QUOTE).last
+    for element in (box, answer):
+        shape = element.bounding_box()
+        assert shape["y"] >= 0 and shape["y"] + shape["height"] <= 844, shape
+    assert box.evaluate("b => getComputedStyle(b).fontSize") == "16px"  # no zoom on iOS
+    page.get_by_role("tab", name="Article").click()
+    assert page.locator("#article-pane").is_visible() and not page.locator("#chat-pane").is_visible()
+    page.context.close()
+
+
+def test_focusing_a_citation_with_the_keyboard_shows_and_announces_its_quote(server, browser):
+    from playwright.sync_api import expect
+
+    url, bot = server
+    page = _open(browser, url)
+    _ask(page, QUESTION, EXPECTED_QUOTE)
+    quote = " ".join(bot.ask(QUESTION, article="ketamine-opioid").citations[0].quote.split())
+    page.get_by_role("textbox", name="Ask a question").focus()
+    for _ in range(30):  # back from the input, past the chips and the answer's buttons, to its [1]
+        page.keyboard.press("Shift+Tab")
+        if page.evaluate("() => document.activeElement.matches('a[href^=\"#cite:\"]')"):
+            break
+    link = page.locator(CITATION_LINKS).last
+    assert link.evaluate("link => link === document.activeElement")
+    tip = page.get_by_role("tooltip")
+    expect(tip).to_be_visible()
+    expect(tip).to_have_text(quote)
+    expect(link).to_have_accessible_description(quote)
+    page.keyboard.press("Tab")
+    expect(tip).to_be_hidden()
+    link.click()  # a click shows the quote in the article, not in a tooltip
+    expect(page.locator("#article .cited")).to_have_count(1)
+    expect(tip).to_be_hidden()
+    page.context.close()
+
+
+def test_names_toggles_and_contrast_pass_accessibility_checks(server, browser):
+    from playwright.sync_api import expect
+
+    url, _ = server
+    page = _open(browser, url)
+    _ask(page, QUESTION, EXPECTED_QUOTE)
+    expect(page.locator("#question textarea")).to_have_accessible_name("Ask a question")
+    page.get_by_text("Library").click()
+    expect(page.locator("#status")).to_be_visible()
+    ratios = {name: page.evaluate(CONTRAST, list(check)) for name, check in CONTRAST_CHECKS.items()}
+    assert None not in ratios.values(), ratios  # every kind of text was found on the page
+    assert min(ratios.values()) >= 4.5, ratios
+    toggle = page.locator("#chat [role=button][aria-expanded]").last
+    expect(toggle).to_have_accessible_name(re.compile(r"^Sources"))
+    for expanded in ("true", "false"):
+        toggle.click()
+        expect(toggle).to_have_attribute("aria-expanded", expanded)
+    page.context.close()
+
+
+def test_on_a_phone_taps_land_and_typing_does_not_zoom(server, browser):
+    url, _ = server
+    page = _open(browser, url, 390, 844)
+    _ask(page, QUESTION, EXPECTED_QUOTE)
+    box = page.get_by_role("textbox", name="Ask a question")
+    assert float(box.evaluate("b => getComputedStyle(b).fontSize").removesuffix("px")) >= 16
+    heights = page.evaluate(f"""() => [...document.querySelectorAll('{TAP_TARGETS}')]
+        .filter((e) => e.checkVisibility())
+        .map((e) => [e.getAttribute('aria-label') || e.textContent.trim().slice(0, 40), e.getBoundingClientRect().height])""")
+    kinds = " ".join(name for name, _ in heights)
+    assert all(word in kinds for word in ("[1]", "Article", "Chat", "Ask", "Library")), kinds
+    assert [(name, height) for name, height in heights if height < 44] == []
+    page.context.close()
+
+
+def test_a_cold_server_says_the_model_is_loading_until_it_is_ready(browser, make_assistant):
+    from playwright.sync_api import expect
+
+    bot = make_assistant()
+    bot.sync()
+    ready = threading.Event()
+    warm_up = bot.warm_up
+    bot.warm_up = lambda: (ready.wait(ANSWER_TIMEOUT / 1000), warm_up())  # held until the page was seen loading
+    url, app = _start(bot)
+    try:
+        page = _open(browser, url)
+        loading = page.locator("#loading")
+        expect(loading).to_contain_text("Loading the model")
+        ready.set()
+        expect(loading).to_be_hidden(timeout=ANSWER_TIMEOUT)
+        _ask(page, QUESTION, EXPECTED_QUOTE)
+        page.context.close()
+    finally:
+        ready.set()
+        app.close()

@@ -1,0 +1,69 @@
+"""The article as the reader sees it next to the chat: title, source, date, and the cleaned text.
+
+Every sentence is a ``<span data-start data-end>`` holding exactly ``article.text[start:end]``
+(HTML-escaped: article text is never markup), so a citation's ``quote_start``/``quote_end``
+find their sentences in the page without any text matching in the browser.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from assistant.answer.metadata import byline, dateline
+from assistant.answer.model import Citation
+from assistant.index import IndexedArticle
+
+EMPTY = '<p class="article-empty">No article yet: add one in the Library below.</p>'
+
+
+def _header(article: IndexedArticle) -> str:
+    """Title, then the source link (web links only: a local path opens nothing from a page), byline and date."""
+    lines = [f"<h2>{escape(article.title)}</h2>"]
+    details = []
+    if article.url and article.url.startswith(("https://", "http://")):
+        href = escape(article.url, quote=True)
+        details.append(f'<a href="{href}" target="_blank" rel="noopener noreferrer">{escape(article.url)}</a>')
+    else:
+        details.append(escape(article.path.rsplit("/", 1)[-1]))
+    for found in (byline(article), dateline(article)):
+        if found:
+            details.append(escape(article.text[found[0]:found[1]]))
+    lines.append(f'<p class="article-meta">{" · ".join(details)}</p>')
+    return "".join(lines)
+
+
+def _body(article: IndexedArticle) -> str:
+    """Paragraphs (blank-line separated in the cleaned text) of sentence spans; text between sentences stays."""
+    text, html, paragraph, position = article.text, [], [], 0
+
+    def close_paragraph() -> None:
+        if paragraph:
+            html.append("<p>" + "".join(paragraph) + "</p>")
+            paragraph.clear()
+
+    def add_plain(start: int, end: int) -> None:
+        for n, piece in enumerate(text[start:end].split("\n\n")):
+            if n:
+                close_paragraph()
+            if piece.strip():
+                paragraph.append(escape(piece).replace("\n", "<br>"))
+
+    for start, end in article.sentences:
+        add_plain(position, start)
+        paragraph.append(f'<span class="sentence" data-start="{start}" data-end="{end}">{escape(text[start:end])}</span>')
+        position = end
+    add_plain(position, len(text))
+    close_paragraph()
+    return "".join(html)
+
+
+def article_html(article: IndexedArticle | None) -> str:
+    """The whole pane; ``data-article`` lets the page tell which article is open when a citation is clicked."""
+    if article is None:
+        return EMPTY
+    return f'<article data-article="{escape(article.id, quote=True)}">{_header(article)}{_body(article)}</article>'
+
+
+def citation_href(c: Citation) -> str:
+    """The link target of ``[n]``: the article and the quote's offsets, read by the page script."""
+    return f"#cite:{c.article_id}:{c.quote_start}:{c.quote_end}"

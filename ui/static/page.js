@@ -1,0 +1,98 @@
+// Behaviour the page needs beyond Gradio's components. Everything works by event delegation on the
+// document, because Gradio redraws the chat and the article pane whenever their values change.
+(() => {
+  const CITED = "cited";
+
+  // Phones show one pane at a time; the "Article | Chat" bar switches (it is hidden on wide screens).
+  function showPane(name) {
+    document.body.dataset.pane = name;
+    document.querySelectorAll("[data-pane-tab]").forEach((tab) => {
+      tab.setAttribute("aria-selected", String(tab.dataset.paneTab === name));
+    });
+  }
+
+  // A citation link's href is "#cite:<article>:<start>:<end>" (offsets into the article text); every
+  // sentence of the article pane carries its own offsets, so the sentences overlapping the quote are found
+  // without comparing any text.
+  function showCitation(href) {
+    const [, article, start, end] = href.split(":");
+    const pane = document.querySelector(`#article article[data-article="${CSS.escape(article)}"]`);
+    if (!pane) return;
+    document.querySelectorAll(`#article .${CITED}`).forEach((s) => s.classList.remove(CITED));
+    const cited = [...pane.querySelectorAll(".sentence")].filter(
+      (s) => Number(s.dataset.start) < Number(end) && Number(s.dataset.end) > Number(start));
+    cited.forEach((s) => s.classList.add(CITED));
+    if (cited.length) {
+      showPane("article");
+      // Scroll the pane only, not the page: the chat and the input stay where they are.
+      const box = document.querySelector("#article-pane");
+      const offset = cited[0].getBoundingClientRect().top - box.getBoundingClientRect().top;
+      box.scrollTop += offset - box.clientHeight / 3;
+    }
+  }
+
+  // Hovering [n] shows its quote through the link's title; focusing it with the keyboard shows the same
+  // quote in a tooltip the link points to with aria-describedby, so screen readers announce it too.
+  const tip = document.createElement("div");
+  tip.id = "citation-tip";
+  tip.setAttribute("role", "tooltip");
+  tip.hidden = true;
+
+  function showTip(link) {
+    if (!tip.isConnected) document.body.append(tip);
+    tip.textContent = link.title;
+    tip.hidden = false;
+    link.setAttribute("aria-describedby", tip.id);
+    const place = link.getBoundingClientRect();
+    tip.style.left = `${Math.max(4, Math.min(place.left, window.innerWidth - tip.offsetWidth - 4))}px`;
+    const below = place.bottom + 6;
+    tip.style.top = `${below + tip.offsetHeight < window.innerHeight ? below : Math.max(4, place.top - tip.offsetHeight - 6)}px`;
+  }
+
+  document.addEventListener("focusin", (event) => {
+    const link = event.target.closest?.('a[href^="#cite:"][title]');
+    if (link?.matches(":focus-visible")) showTip(link);  // keyboard focus; a click scrolls to the quote instead
+  });
+  document.addEventListener("focusout", (event) => {
+    if (event.target.closest?.('a[href^="#cite:"]')) tip.hidden = true;
+  });
+
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest('a[href^="#cite:"]');
+    if (link) {
+      event.preventDefault();
+      event.stopPropagation();
+      showCitation(link.getAttribute("href"));
+      return;
+    }
+    const tab = event.target.closest("[data-pane-tab]");
+    if (tab) showPane(tab.dataset.paneTab);
+  }, true);
+
+  // Gradio's collapsible boxes (Sources, Note) toggle on a bare <div>: give it a role, a keyboard stop
+  // and aria-expanded, kept in step with the class Gradio sets when it is open (aria-label is set only when it
+  // differs: the observer watches that attribute, and a write of the same value would wake it again). The question box's
+  // <label> also holds the "Ask" button, which would make its accessible name "Ask a question Ask".
+  function labelControls() {
+    const box = document.querySelector("#question textarea");
+    if (box && box.getAttribute("aria-label") !== "Ask a question") box.setAttribute("aria-label", "Ask a question");
+    // Gradio names each chat message by its raw Markdown ("bot's message: **In short** [\[1\]](#cite:…)");
+    // without that name a screen reader reads the message's own text.
+    document.querySelectorAll("#chat [data-testid][aria-label]").forEach((message) => message.removeAttribute("aria-label"));
+    document.querySelectorAll("[data-pane-tab]").forEach((tab) => {
+      tab.setAttribute("aria-selected", String(tab.dataset.paneTab === document.body.dataset.pane));
+    });
+    document.querySelectorAll("#chat .thought-group .title").forEach((title) => {
+      title.setAttribute("role", "button");
+      title.tabIndex = 0;
+      title.setAttribute("aria-expanded", String(title.classList.contains("expanded")));
+    });
+  }
+  const watch = () => {
+    showPane("chat");
+    labelControls();
+    new MutationObserver(labelControls).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ["class", "aria-label"] });
+  };
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", watch);
+  else watch();
+})();
