@@ -76,6 +76,8 @@ class Settings(BaseSettings):
     # choice, all cores, best for one question at a time. `assistant serve` uses 1 unless this is set: its
     # questions already run side by side (bench/load.py).
     model_threads: int = Field(0, ge=0, le=64)
+    # Embed with the model's checked ONNX export (no torch once it exists); false: always sentence-transformers.
+    onnx_export: bool = True
     host: str = "127.0.0.1"
     port: int = Field(7860, ge=1, le=65535)
     # Generative backends (opt-in). Each is reached only when chosen.

@@ -46,6 +46,7 @@ class ItemResult:
     evidence_rank: int | None
     answer_correct: bool | None
     weak: bool
+    confidence: float | None
     evidence_cited: bool | None
     evidence_quoted: bool | None
     markers: int
@@ -122,7 +123,7 @@ def _evaluate_item(bot: Assistant, item: QAItem, article: str | None) -> ItemRes
     return ItemResult(
         question=item.question, kind=item.kind, found=answer.found, answer=answer.text,
         standalone_question=answer.standalone_question, evidence_rank=evidence_rank, weak=answer.weak,
-        answer_correct=answer_correct, evidence_cited=evidence_cited, evidence_quoted=evidence_quoted,
+        confidence=answer.confidence, answer_correct=answer_correct, evidence_cited=evidence_cited, evidence_quoted=evidence_quoted,
         markers=len(claims), markers_supported=supported, latency_ms=round(latency, 2),
     )
 

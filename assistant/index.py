@@ -81,14 +81,17 @@ def load_embedder(settings: Settings) -> Embeddings:
     match (cosine >= 0.9999, checked before it is used)."""
     model_path, data_dir, threads = settings.model_path(), Path(settings.data_dir), settings.model_threads
     _check_model_folder(model_path)
-    exported = load_export(data_dir, model_path, threads)
+    exported = load_export(data_dir, model_path, threads) if settings.onnx_export else None
     if exported is not None:
         return exported
     import torch
-    from sentence_transformers import SentenceTransformer
 
     if threads:
         torch.set_num_threads(threads)
+    if not settings.onnx_export:
+        return load_embeddings(model_path)
+    from sentence_transformers import SentenceTransformer
+
     model = SentenceTransformer(model_path, device="cpu", local_files_only=True)
     return export(model, model_path, data_dir, threads) or load_embeddings(model_path)
 

@@ -1,113 +1,103 @@
-"""Cold start of `assistant ask` on an already-built index, as real subprocesses.
+"""Cold start, torch path against ONNX path, in one run: what a script or a fresh server waits for.
 
-Why: a one-off `assistant ask` from a script pays interpreter start, imports and model load
-before its single answer, and that dominates the user's wait. Measured (median of ``--repeats``,
-each repetition runs every command once, in turn; the OS file cache is warm after one untimed
-run, so this is a "second run of the day", not a first boot):
-  * import cost, each a fresh `python -c "import ..."`: the interpreter alone, the assistant
-    package, chromadb, sentence-transformers (which pulls torch, transformers, scikit-learn) with
-    and without langchain-huggingface, everything `ask` needs, and two lower bounds for loading
-    MiniLM without sentence-transformers (torch + transformers; onnxruntime + tokenizers);
-  * a probe process that times, in-process, imports -> model load -> opening Chroma -> first answer;
-  * `assistant ask "..."` as shipped (its ``main`` calls ``gc.freeze()`` when done, so interpreter
-    teardown skips a last garbage-collection sweep over torch & co.: the gap between the probe's
-    phases and its wall time), next to two variants of the same CLI: without that freeze
-    (``gc.unfreeze()`` after ``main``: the behaviour before it was added) and with ``os._exit``
-    after the answer (no teardown at all); and `assistant articles` (no model: what lazy loading saves).
+Why: a one-off `assistant ask` used to spend ~6 s importing sentence-transformers and torch to embed
+one question. The ONNX path (assistant/onnx_embeddings.py) embeds with onnxruntime + tokenizers from
+a checked export. Each path gets its own data dir, built by that path (`ASSISTANT_ONNX_EXPORT=false`
+is the torch path), and the same measurements, as real subprocesses:
+  * index build: `assistant index` of a generated corpus from scratch (wall, texts embedded per second;
+    the ONNX path's first build includes loading torch once and exporting);
+  * cold `assistant ask` on the built index, median of ``--repeats`` (the OS file cache is warm after
+    one untimed run: a "second run of the day");
+  * `assistant --help`, median of ``--repeats``;
+  * a fresh `assistant serve`: seconds from launch to the first answer over HTTP, and its peak RSS
+    (VmHWM) after that question;
+  * `python -X importtime` totals for `--help`, `articles` and `ask`, with the heavy packages each loads.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import re
+import subprocess
+import time
 
-from _common import ASSISTANT_CLI, PYTHON, SHIPPED_CORPUS, median, report, run_timed, scratch_dir, table
+from _common import (ASSISTANT_CLI, PYTHON, SHIPPED_CORPUS, free_port, median, proc_status, report, run_timed,
+                     scratch_dir, subprocess_env, table, write_corpus)
+from memory import START_TIMEOUT, ask_over_http, wait_for_port
 
 QUESTION = "How many of the participants saw their symptoms subside?"
-ASK_IMPORTS = "assistant.cli, assistant.core, chromadb, langchain_chroma, langchain_huggingface, sentence_transformers"
-IMPORT_VARIANTS = {
-    "python -c pass (interpreter)": "pass",
-    "import assistant.cli": "import assistant.cli",
-    "import assistant.core": "import assistant.core",
-    "import chromadb, langchain_chroma": "import chromadb, langchain_chroma",
-    "import sentence_transformers": "import sentence_transformers",
-    "import langchain_huggingface (+ sentence_transformers)": "import langchain_huggingface, sentence_transformers",
-    "import everything ask needs": f"import {ASK_IMPORTS}",
-    # Lower bounds for an embedder without sentence-transformers (not a working variant, just its imports):
-    "import torch, transformers (MiniLM without sentence-transformers)": "import torch, transformers",
-    "import onnxruntime, tokenizers (MiniLM as ONNX)": "import onnxruntime, tokenizers",
-}
-PROBE = f"""
-import json, sys, time
-t0 = time.perf_counter()
-import {ASK_IMPORTS}
-t1 = time.perf_counter()
-from assistant.core import Assistant
-bot = Assistant(corpus_dir=sys.argv[1], data_dir=sys.argv[2])
-bot.sync()
-t2 = time.perf_counter()
-bot.index.embeddings
-t3 = time.perf_counter()
-bot.index.store
-t4 = time.perf_counter()
-bot.ask(sys.argv[3])
-t5 = time.perf_counter()
-print(json.dumps({{"imports": t1 - t0, "Assistant() + sync": t2 - t1, "model load": t3 - t2,
-                  "open Chroma": t4 - t3, "first answer": t5 - t4}}))
-"""
+PATHS = {"torch (sentence-transformers)": {"ASSISTANT_ONNX_EXPORT": "false"}, "ONNX export": {}}
+HEAVY = ("torch", "sentence_transformers", "transformers", "gradio", "langchain_openai", "chromadb", "onnxruntime")
+
+
+def first_answer(where: list[str], env: dict) -> tuple[float, int]:
+    """Seconds from launching `assistant serve` to its first answer, and its peak RSS (MiB) after it."""
+    port = free_port()
+    started = time.perf_counter()
+    server = subprocess.Popen([ASSISTANT_CLI, *where, "serve", "--port", str(port)], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, env=subprocess_env(**env))
+    try:
+        wait_for_port(port, server, START_TIMEOUT)
+        ask_over_http(port, QUESTION)
+        return time.perf_counter() - started, proc_status(server.pid, "VmHWM")
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=10)
+
+
+def import_profile(args: list[str], env: dict) -> tuple[float, str]:
+    """Total self time of every import (seconds) and which heavy packages got imported."""
+    done = subprocess.run([PYTHON, "-X", "importtime", "-m", "assistant", *args], capture_output=True, text=True,
+                          timeout=300, env=subprocess_env(**env))
+    total, loaded = 0, set()
+    for line in done.stderr.splitlines():
+        match = re.match(r"import time:\s+(\d+) \|\s+\d+ \|(\s*)(\S+)", line)
+        if match:
+            total += int(match.group(1))
+            loaded.add(match.group(3))
+    return total / 1e6, ", ".join(name for name in HEAVY if name in loaded) or "none of them"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--articles", type=int, default=10, help="generated articles in the index-build corpus")
     args = parser.parse_args()
 
-    with report("cold_start", "cold start of `assistant ask` as subprocesses"), scratch_dir("cold") as tmp:
-        data = str(tmp / "index")
-        where = ["--corpus-dir", str(SHIPPED_CORPUS), "--data-dir", data]
-        cli = "import gc, os, sys; from assistant.cli import main; code = main(sys.argv[1:]); sys.stdout.flush(); "
-        commands = {
-            "assistant ask": [ASSISTANT_CLI, *where, "ask", QUESTION],
-            "assistant ask, variant: without gc.freeze()": [PYTHON, "-c", cli + "gc.unfreeze(); sys.exit(code)",
-                                                            *where, "ask", QUESTION],
-            "assistant ask, variant: os._exit after the answer": [PYTHON, "-c", cli + "os._exit(code)",
-                                                                  *where, "ask", QUESTION],
-            "assistant articles (no model)": [ASSISTANT_CLI, *where, "articles"],
-        }
-        run_timed([ASSISTANT_CLI, *where, "index"])  # the already-built index
-        run_timed(commands["assistant ask"])  # untimed: warms the OS file cache
+    with report("cold_start", "cold start: torch path against ONNX path"), scratch_dir("cold") as tmp:
+        build_corpus = tmp / "generated"
+        write_corpus(build_corpus, args.articles)
+        rows, imports = {}, []
+        for name, env in PATHS.items():
+            key = name.split()[0]
+            where = ["--corpus-dir", str(SHIPPED_CORPUS), "--data-dir", str(tmp / f"index-{key}")]
+            build_where = ["--corpus-dir", str(build_corpus), "--data-dir", str(tmp / f"build-{key}")]
+            seconds, out = run_timed([ASSISTANT_CLI, *build_where, "index"], **env)
+            embedded = int(re.search(r"(\d+) texts embedded", out).group(1))
+            run_timed([ASSISTANT_CLI, *where, "index"], **env)
+            run_timed([ASSISTANT_CLI, *where, "ask", QUESTION], **env)  # untimed: warms the OS file cache
+            asks = [run_timed([ASSISTANT_CLI, *where, "ask", QUESTION], **env)[0] for _ in range(args.repeats)]
+            helps = [run_timed([ASSISTANT_CLI, "--help"], **env)[0] for _ in range(args.repeats)]
+            to_answer, peak = first_answer(where, env)
+            rows[name] = [median(asks), min(asks), median(helps), to_answer, peak, seconds, embedded / seconds]
+            for label, command in (("--help", ["--help"]), ("articles", [*where, "articles"]),
+                                   ("ask", [*where, "ask", QUESTION])):
+                imports.append([name, f"assistant {label}", *import_profile(command, env)])
 
-        imports = {name: [] for name in IMPORT_VARIANTS}
-        walls = {name: [] for name in commands}
-        phases: dict[str, list[float]] = {}
-        probe_walls = []
-        for _ in range(args.repeats):
-            for name, code in IMPORT_VARIANTS.items():
-                imports[name].append(run_timed([PYTHON, "-c", code])[0])
-            seconds, out = run_timed([PYTHON, "-c", PROBE, str(SHIPPED_CORPUS), data, QUESTION])
-            probe_walls.append(seconds)
-            for phase, value in json.loads(out).items():
-                phases.setdefault(phase, []).append(value)
-            for name, argv in commands.items():
-                walls[name].append(run_timed(argv)[0])
-
-        print(f"median of {args.repeats} runs each, seconds; question: {QUESTION!r}\n")
-        print("## Imports (each a fresh process: wall time includes interpreter start and exit)")
-        base = median(imports["python -c pass (interpreter)"])
-        print(table(["command", "wall s", "minus interpreter s"],
-                    [[name, median(v), median(v) - base] for name, v in imports.items()], digits=2))
-
-        print("\n## Phases of one `ask`, timed inside a probe process")
-        rows = [[phase, median(v)] for phase, v in phases.items()]
-        inside = sum(r[1] for r in rows)
-        rows.append(["interpreter start + exit (probe wall - phases)", median(probe_walls) - inside])
-        rows.append(["probe wall total", median(probe_walls)])
-        print(table(["phase", "median s"], rows, digits=2))
-
-        print("\n## Real commands (wall time of the subprocess)")
-        print(table(["command", "median s", "min s", "max s"],
-                    [[name, median(v), min(v), max(v)] for name, v in walls.items()], digits=2))
-        print(f"\n$ .venv/bin/assistant --corpus-dir corpus --data-dir TMP ask {QUESTION!r}")
+        print(f"question: {QUESTION!r}; median of {args.repeats} where stated\n")
+        metrics = ["cold `assistant ask`, median s", "cold `assistant ask`, min s", "`assistant --help`, median s",
+                   "fresh server: launch to first answer, s", "server peak RSS after one question, MiB",
+                   f"index {args.articles} generated articles from scratch, s", "index build, texts embedded per s"]
+        names = list(rows)
+        print(table(["measure", *names], [[metric, *(rows[n][i] for n in names)] for i, metric in enumerate(metrics)],
+                    digits=2))
+        print("\n## `python -X importtime -m assistant ...`: total import time and the heavy packages loaded")
+        print(table(["path", "command", "imports s", "heavy packages imported"], imports, digits=2))
+        print(f"\n$ .venv/bin/python bench/cold_start.py --repeats {args.repeats} --articles {args.articles}")
 
 
 if __name__ == "__main__":
