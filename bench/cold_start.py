@@ -23,7 +23,7 @@ import time
 
 from _common import (ASSISTANT_CLI, PYTHON, SHIPPED_CORPUS, free_port, median, proc_status, report, run_timed,
                      scratch_dir, subprocess_env, table, write_corpus)
-from memory import START_TIMEOUT, ask_over_http, wait_for_port
+from memory import START_TIMEOUT, ask_over_http, stop, wait_for_port
 
 QUESTION = "How many of the participants saw their symptoms subside?"
 PATHS = {"torch (sentence-transformers)": {"ASSISTANT_ONNX_EXPORT": "false"}, "ONNX export": {}}
@@ -41,12 +41,7 @@ def first_answer(where: list[str], env: dict) -> tuple[float, int]:
         ask_over_http(port, QUESTION)
         return time.perf_counter() - started, proc_status(server.pid, "VmHWM")
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=10)
+        stop(server)
 
 
 def import_profile(args: list[str], env: dict) -> tuple[float, str]:

@@ -72,6 +72,16 @@ def ask_over_http(port: int, question: str) -> dict:
     raise RuntimeError("/ask ended without a result")
 
 
+def stop(server: subprocess.Popen) -> None:
+    """Terminate, then kill if it does not stop within 20 s."""
+    server.terminate()
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait(timeout=10)
+
+
 def children(pid: int) -> list[int]:
     found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -105,12 +115,7 @@ def main() -> None:
                              proc_status(server.pid, "VmRSS"), server_peak])
                 kids = children(server.pid)
             finally:
-                server.terminate()
-                try:
-                    server.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    server.kill()
-                    server.wait(timeout=10)
+                stop(server)
 
         for label, question in [("in-process, imports only (assistant.core)", ""),
                                 ("in-process Assistant after one question", QUESTION)]:
