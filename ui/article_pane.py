@@ -45,7 +45,7 @@ def _body(article: IndexedArticle) -> str:
         for n, piece in enumerate(text[start:end].split("\n\n")):
             if n:
                 close_paragraph()
-            if piece.strip():
+            if piece:  # the space between two sentences too, or they run together ("results.And")
                 paragraph.append(escape(piece).replace("\n", "<br>"))
 
     for start, end in article.sentences:
