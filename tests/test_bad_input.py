@@ -556,6 +556,9 @@ def test_ctrl_c_stops_indexing_a_long_article_within_seconds(tmp_path):
     process = subprocess.Popen(
         [sys.executable, "-m", "assistant", "index"], env=cli_env(folder, tmp_path / "index"),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # A shell that starts jobs in the background (CI scripts, nohup) ignores SIGINT for them and their
+        # children, and Python then keeps ignoring it: Ctrl-C must be what it is in a terminal.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     embedding_started = threading.Event()
     stderr_lines: list[str] = []
