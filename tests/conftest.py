@@ -85,6 +85,12 @@ def make_assistant(embedding_model, tmp_path):
     return make
 
 
+@pytest.fixture(scope="module")
+def web_corpus(tmp_path_factory) -> Path:
+    """A corpus folder with only the seed article, one per test module: its server may add files to it."""
+    return copy_corpus(tmp_path_factory.mktemp("web") / "corpus", SEED_PATH)
+
+
 @pytest.fixture
 def corpus_dir(tmp_path) -> Path:
     return copy_corpus(tmp_path / "corpus")

@@ -14,7 +14,6 @@ import pytest
 
 from assistant import Assistant  # first: sets the offline environment before gradio is imported
 from test_web import CHROMIUM, EXPECTED_QUOTE, NEW_ARTICLE, NEW_TITLE, QUESTION, SEED_TITLE, _start
-from test_web import corpus  # noqa: F401 (a fixture: this module's own copy of the seed corpus)
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium")
 ANSWER_TIMEOUT = 60_000
@@ -60,9 +59,9 @@ TAP_TARGETS = '#chat a[href^="#cite:"], #chips button, [role=tab], button, [role
 
 
 @pytest.fixture(scope="module")
-def server(corpus, embedding_model):
+def server(web_corpus, embedding_model):
     # An "OpenAI-compatible server" on a closed port: choosing it must fail its probe.
-    bot = Assistant(corpus_dir=corpus, data_dir=corpus.parent / "index", embeddings=embedding_model,
+    bot = Assistant(corpus_dir=web_corpus, data_dir=web_corpus.parent / "index", embeddings=embedding_model,
                     openai_base_url="http://127.0.0.1:9/v1", openai_model="any")
     url, app = _start(bot)
     yield url, bot
@@ -161,19 +160,19 @@ def test_a_chip_asks_its_question_and_a_reload_keeps_the_chat(server, browser):
     page.context.close()
 
 
-def test_upload_selects_the_new_article_and_switching_keeps_histories_apart(server, browser, corpus, tmp_path):
+def test_upload_selects_the_new_article_and_switching_keeps_histories_apart(server, browser, web_corpus, tmp_path):
     from playwright.sync_api import expect
 
     url, _ = server
     page = _open(browser, url)
     page.get_by_text("Library").click()
-    before = sorted(p.name for p in corpus.iterdir())
+    before = sorted(p.name for p in web_corpus.iterdir())
 
     binary = tmp_path / "notes.txt"
     binary.write_bytes(bytes(range(256)) * 64)
     page.locator("#upload input[type=file]").set_input_files(str(binary))
     expect(page.locator("#upload-note")).to_contain_text("Not added: notes.txt was not added", timeout=ANSWER_TIMEOUT)
-    assert sorted(p.name for p in corpus.iterdir()) == before
+    assert sorted(p.name for p in web_corpus.iterdir()) == before
 
     good = tmp_path / "seed library.txt"
     good.write_text(NEW_ARTICLE, encoding="utf-8")
@@ -181,7 +180,7 @@ def test_upload_selects_the_new_article_and_switching_keeps_histories_apart(serv
     expect(page.locator("#article h2")).to_have_text(NEW_TITLE, timeout=ANSWER_TIMEOUT)
     expect(page.get_by_role("combobox", name="Article")).to_have_value(NEW_TITLE)
     expect(page.locator("#status")).to_contain_text("2 articles; 1 added")
-    assert sorted(p.name for p in corpus.iterdir()) == sorted([*before, "seed library.txt"])
+    assert sorted(p.name for p in web_corpus.iterdir()) == sorted([*before, "seed library.txt"])
 
     _ask(page, NEW_QUESTION, "340")
     _choose_article(page, SEED_TITLE)

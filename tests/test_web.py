@@ -7,7 +7,6 @@ re-scans at its end.
 
 from __future__ import annotations
 
-import shutil
 import socket
 from pathlib import Path
 
@@ -16,7 +15,6 @@ import pytest
 from assistant import Assistant  # first: sets HF_HUB_OFFLINE before gradio_client is imported
 from ui.app import ERROR_TITLE, NOTE_TITLE, SOURCES_TITLE, history_pairs, serve
 
-SEED = Path(__file__).resolve().parent.parent / "corpus" / "ketamine-opioid.txt"
 SEED_ID, SEED_TITLE = "ketamine-opioid", "What if Ketamine Actually Works Like an Opioid?"
 SEED_URL = "https://www.wired.com/story/ketamine-opioid/"
 QUESTION = "How many of the 12 participants saw their symptoms subside?"
@@ -52,17 +50,9 @@ def _start(bot: Assistant):
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("web") / "corpus"
-    folder.mkdir()
-    shutil.copyfile(SEED, folder / SEED.name)  # copyfile: the shipped file is read-only
-    return folder
-
-
-@pytest.fixture(scope="module")
-def server(corpus, embedding_model):
+def server(web_corpus, embedding_model):
     # The openai backend, if chosen in the page, points at a closed port: the fallback is what is tested.
-    bot = Assistant(corpus_dir=corpus, data_dir=corpus.parent / "index", embeddings=embedding_model,
+    bot = Assistant(corpus_dir=web_corpus, data_dir=web_corpus.parent / "index", embeddings=embedding_model,
                     openai_base_url="http://127.0.0.1:9/v1", openai_model="any")
     url, app = _start(bot)
     yield url
@@ -150,7 +140,7 @@ def test_follow_up_history_skips_source_and_error_boxes():
 
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium: apt-get install chromium")
-def test_browser_chat_citations_and_rescan(server, corpus):
+def test_browser_chat_citations_and_rescan(server, web_corpus):
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as p:
@@ -171,7 +161,7 @@ def test_browser_chat_citations_and_rescan(server, corpus):
         expect(page.locator(f'#article a[href="{SEED_URL}"]')).to_be_visible(timeout=30_000)
         expect(chat).to_contain_text("www.wired.com")  # the collapsed Sources line names where quotes come from
 
-        (corpus / "seed-library.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+        (web_corpus / "seed-library.txt").write_text(NEW_ARTICLE, encoding="utf-8")
         page.get_by_text("Library").click()
         page.get_by_role("button", name="Re-scan corpus").click()
         expect(page.locator("#status")).to_contain_text("2 articles; 1 added", timeout=60_000)
