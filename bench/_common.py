@@ -177,6 +177,16 @@ def run_timed(args: list[str], timeout: float = 300, **extra_env: str) -> tuple[
     return t.seconds, done.stdout
 
 
+def stop(process: subprocess.Popen, timeout: float = 20) -> None:
+    """Terminate a server the bench started, then kill it if it has not stopped within ``timeout`` s."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
 def proc_status(pid: int | str, field: str) -> int:
     """A ``kB`` field of /proc/PID/status (VmRSS, VmHWM), in MiB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():

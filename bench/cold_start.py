@@ -22,8 +22,8 @@ import subprocess
 import time
 
 from _common import (ASSISTANT_CLI, PYTHON, SHIPPED_CORPUS, free_port, median, proc_status, report, run_timed,
-                     scratch_dir, subprocess_env, table, write_corpus)
-from memory import START_TIMEOUT, ask_over_http, stop, wait_for_port
+                     scratch_dir, stop, subprocess_env, table, write_corpus)
+from memory import START_TIMEOUT, ask_over_http, wait_for_port
 
 QUESTION = "How many of the participants saw their symptoms subside?"
 PATHS = {"torch (sentence-transformers)": {"ASSISTANT_ONNX_EXPORT": "false"}, "ONNX export": {}}

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from _common import (ASSISTANT_CLI, PROJECT, SHIPPED_CORPUS, free_port, make_article, parse_sizes, percentile,
-                     proc_status, report, scratch_dir, seed_questions, subprocess_env, table, write_corpus)
+                     proc_status, report, scratch_dir, seed_questions, stop, subprocess_env, table, write_corpus)
 
 sys.path.insert(0, str(PROJECT / "tests"))
 from fake_llm import MODEL, FakeLLM  # noqa: E402
@@ -91,11 +91,7 @@ class Server:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        stop(self.process, timeout=30)
         self.log.close()
 
 

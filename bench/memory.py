@@ -20,7 +20,7 @@ import urllib.request
 from pathlib import Path
 
 from _common import (ASSISTANT_CLI, PYTHON, SHIPPED_CORPUS, free_port, proc_status, report, run_timed, scratch_dir,
-                     subprocess_env, table)
+                     stop, subprocess_env, table)
 
 QUESTION = "Who is Boris Heifets?"
 START_TIMEOUT = 180
@@ -70,16 +70,6 @@ def ask_over_http(port: int, question: str) -> dict:
                     raise RuntimeError(f"/ask failed: {line}")
                 return json.loads(line[5:])[0]
     raise RuntimeError("/ask ended without a result")
-
-
-def stop(server: subprocess.Popen) -> None:
-    """Terminate, then kill if it does not stop within 20 s."""
-    server.terminate()
-    try:
-        server.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait(timeout=10)
 
 
 def children(pid: int) -> list[int]:
