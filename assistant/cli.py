@@ -123,6 +123,7 @@ def _ask(args) -> int:
     if args.top_k is not None and args.top_k < 1:
         raise UserError("--top-k must be at least 1")
     bot = _assistant(args)
+    bot.load_models_in_background()
     bot.sync()
     _report_problems(bot)
     if args.stream and not args.json:

@@ -7,6 +7,7 @@ It owns the settings, the index and the answerer, syncs the corpus before the fi
 from __future__ import annotations
 
 import copy
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -92,6 +93,23 @@ class Assistant:
         with self._lock.write():
             self.last_sync = self.index.sync(Path(self.settings.corpus_dir), progress=progress)
             return self.last_sync
+
+    def load_models_in_background(self) -> threading.Thread:
+        """Start loading MiniLM and the cross-encoder on a thread of their own. onnxruntime reads and
+        optimises a model mostly outside the GIL, so this overlaps with importing and opening Chroma:
+        a cold ``assistant ask`` is ~0.25 s faster (bench/cold_start.py). A failure here is left for
+        the question to meet, and report, on the main thread (the loaders retry)."""
+
+        def load() -> None:
+            try:
+                self.index.embeddings.inner  # noqa: B018 (the property loads the model)
+                self.extractive.reranker  # noqa: B018
+            except Exception:  # noqa: BLE001 (reported where the user sees it: see the docstring)
+                pass
+
+        loader = threading.Thread(target=load, name="load-models")
+        loader.start()
+        return loader
 
     def warm_up(self) -> None:
         """Sync and load every model an extractive answer uses (MiniLM, cross-encoder) now: the first

@@ -11,6 +11,7 @@ and the next sync clears the half-written records. Where the records and the man
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -196,7 +197,7 @@ class PassageIndex:
         )
         self._query_cache: dict[str, list[float]] = {}
         self._sentence_vectors: dict[str, object] = {}
-        self._stores: dict[str, object] = {}  # generation name -> its open LangChain Chroma
+        self._stores: dict[str, object] = {}  # generation name -> its open Chroma collection
         self._follow_lock = threading.Lock()
         self._checked_at = 0.0
         self._damage: str | None = None  # why the live store cannot be used, found on reading it
@@ -273,13 +274,14 @@ class PassageIndex:
             return True
 
     def store_for(self, generation: Generation):
+        """The generation's Chroma collection (opened once)."""
         if generation.name not in self._stores:
-            self._stores = {**self._stores, generation.name: self.backing.open(generation.name, self.embeddings)}
+            self._stores = {**self._stores, generation.name: self.backing.open(generation.name)}
         return self._stores[generation.name]
 
     @property
     def store(self):
-        """The live generation's LangChain ``Chroma``."""
+        """The live generation's Chroma collection."""
         return self.store_for(self.live)
 
     # -- health -------------------------------------------------------------------------------------
@@ -290,7 +292,7 @@ class PassageIndex:
         try:
             self.backing.check_files(generation.name)
             expected = sum(a.record_count for a in generation.articles.values())
-            probe(self.store_for(generation)._collection, expected)
+            probe(self.store_for(generation), expected)
         except StoreDamaged as error:
             return str(error)
         except Exception as error:  # opening a garbage database fails before any probe
@@ -358,9 +360,10 @@ class PassageIndex:
         seen: set[str] = set()
         # First pass: unchanged files keep their ids, so a new file cannot take one over.
         changed_paths = []
-        by_path = {Path(a.path): a for a in target.articles.values()}
+        # Absolute: the same folder named as "corpus" or "/home/me/corpus" must not re-embed everything.
+        by_path = {Path(os.path.abspath(a.path)): a for a in target.articles.values()}
         for path in corpus_files(corpus_dir):
-            indexed = by_path.get(path)
+            indexed = by_path.get(Path(os.path.abspath(path)))
             try:
                 unchanged = indexed is not None and indexed.sha256 == content_digest(path.read_bytes())
             except OSError as error:
@@ -450,13 +453,16 @@ class PassageIndex:
         metadatas += [{**common, "kind": "sentence", "n": i, "start": s.start, "end": s.end} for i, s in enumerate(sentences)]
         ids = [f"{article.version}:p{p.n}" for p in passages] + [f"{article.version}:s{i}" for i in range(len(sentences))]
         bar = progress(len(texts), f"embedding {article.id}") if progress else None
-        store = self.store_for(target)
+        collection = self.store_for(target)
         # Batches never mix passages with sentences: a short sentence batched with passages is padded
         # to passage length (bench/index_build.py: +22% model throughput when kept apart).
         for low, high in ((0, len(passages)), (len(passages), len(texts))):
             for begin in range(low, high, EMBED_BATCH):
                 batch = slice(begin, min(begin + EMBED_BATCH, high))
-                store.add_texts(texts[batch], metadatas=metadatas[batch], ids=ids[batch])
+                collection.upsert(
+                    ids=ids[batch], embeddings=self.embeddings.embed_documents(texts[batch]),
+                    documents=texts[batch], metadatas=metadatas[batch],
+                )
                 if bar is not None:
                     bar.update(len(texts[batch]))
         if bar is not None:
@@ -475,7 +481,7 @@ class PassageIndex:
     def _drop_inactive_records(self, target: Generation) -> None:
         """After an interrupted sync: remove records of versions the manifest does not name."""
         active = sorted(a.version for a in target.articles.values())
-        collection = self.store_for(target)._collection
+        collection = self.store_for(target)
         stale = collection.get(where={"version": {"$nin": active}} if active else None, include=[])["ids"]
         if stale:
             collection.delete(ids=stale)
@@ -494,8 +500,10 @@ class PassageIndex:
     def dense_passages(self, query_vector: list[float], versions: list[str], k: int) -> list[tuple[str, int, float]]:
         """(version, passage n, cosine similarity) of the nearest passages among ``versions``."""
         where = {"$and": [{"kind": "passage"}, {"version": {"$in": versions}}]}
-        hits = self._read(lambda store: store.similarity_search_by_vector_with_relevance_scores(query_vector, k=k, filter=where))
-        return [(doc.metadata["version"], doc.metadata["n"], 1.0 - distance) for doc, distance in hits]
+        found = self._read(lambda store: store.query(
+            query_embeddings=[query_vector], n_results=k, where=where, include=["metadatas", "distances"],
+        ))
+        return [(meta["version"], meta["n"], 1.0 - distance) for meta, distance in zip(found["metadatas"][0], found["distances"][0])]
 
     def query_vector(self, text: str) -> list[float]:
         """Embedding of a question, cached: retrieval and sentence scoring share one."""

@@ -10,11 +10,13 @@ from __future__ import annotations
 import json
 import urllib.request
 from functools import lru_cache
-
-from langchain_core.language_models import BaseChatModel
+from typing import TYPE_CHECKING
 
 from assistant.config import Settings
 from assistant.errors import UserError
+
+if TYPE_CHECKING:  # the web server imports this module for describe_failure: no LangChain chat stack for it
+    from langchain_core.language_models import BaseChatModel
 
 GENERATIVE_BACKENDS = ("openai", "ollama", "llamacpp")
 EXTRAS_HINT = "install the LLM extras: pip install -e '.[llm]' (and '.[llamacpp]' for GGUF files)"

@@ -47,6 +47,17 @@ def _chroma_settings():
     return chromadb.config.Settings(anonymized_telemetry=False)
 
 
+def passage_collection(client, name: str):
+    """Passages and sentences with their vectors, compared by cosine (the embeddings are normalised).
+
+    chromadb's own collection rather than LangChain's ``Chroma`` wrapper: the wrapper's import pulls in
+    LangChain's runnables and tracers, 0.4 s of a cold ``assistant ask`` and memory in every server,
+    for calls (add, query, get, delete) that are one line each here.
+    """
+    # No embedding function: vectors always come from our embedder (Chroma's default would fetch a model).
+    return client.get_or_create_collection(name, metadata={"hnsw:space": "cosine"}, embedding_function=None)
+
+
 def short_reason(error: BaseException) -> str:
     text = str(error).strip().splitlines()
     return text[0][:160] if text else type(error).__name__
@@ -126,10 +137,9 @@ class LocalStore:
     def folder(self, generation: str) -> Path:
         return self.data_dir / f"store-{generation}"
 
-    def open(self, generation: str, embeddings):
-        """A LangChain ``Chroma`` over the generation's folder, on a client of its own."""
+    def open(self, generation: str):
+        """The generation's Chroma collection, on a client of its own."""
         import chromadb
-        from langchain_chroma import Chroma
 
         folder = self.folder(generation)
         if not self.writable:
@@ -138,10 +148,7 @@ class LocalStore:
         # other processes wrote since it loaded: retire the shared one so this open reads the folder afresh.
         self._retire(folder)
         client = chromadb.PersistentClient(path=str(folder), settings=_chroma_settings())
-        return Chroma(
-            collection_name=LOCAL_COLLECTION, embedding_function=embeddings, client=client,
-            collection_metadata={"hnsw:space": "cosine"},
-        )
+        return passage_collection(client, LOCAL_COLLECTION)
 
     def _retire(self, folder: Path) -> None:
         """Take the folder's shared Chroma client out of use; stop those retired long enough ago."""
@@ -236,13 +243,8 @@ class ServerStore:
         found = self._manifests.get(ids=[LIVE], include=["metadatas"])
         return found["metadatas"][0]["serial"] if found["ids"] else None
 
-    def open(self, generation: str, embeddings):
-        from langchain_chroma import Chroma
-
-        return Chroma(
-            collection_name=SERVER_PREFIX + generation, embedding_function=embeddings, client=self.client,
-            collection_metadata={"hnsw:space": "cosine"},
-        )
+    def open(self, generation: str):
+        return passage_collection(self.client, SERVER_PREFIX + generation)
 
     def check_files(self, generation: str) -> None:
         names = {c.name for c in self.client.list_collections()}

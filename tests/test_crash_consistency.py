@@ -63,7 +63,7 @@ def kill_when(command: list[str], trigger: str | None, delay: float = 0.0) -> in
 
 
 def records_by_version(index, generation) -> Counter:
-    collection = index.store_for(generation)._collection
+    collection = index.store_for(generation)
     return Counter(meta["version"] for meta in collection.get(include=["metadatas"])["metadatas"])
 
 

@@ -31,7 +31,7 @@ NEW_PARAGRAPH = "A lighthouse keeper named Orla Vance once tried to calm a zebra
 
 def records(bot: Assistant) -> list[tuple[str, dict, str]]:
     """Every record in the Chroma collection, read from Chroma itself: (id, metadata, document)."""
-    got = bot.index.store._collection.get(include=["metadatas", "documents"])
+    got = bot.index.store.get(include=["metadatas", "documents"])
     return list(zip(got["ids"], got["metadatas"], got["documents"]))
 
 
@@ -101,6 +101,16 @@ def test_sync_adds_every_article(make_assistant, corpus_dir, data_dir):
     assert all(a.passages == len(indexed[a.id].passages) > 0 for a in listed.values())
 
 
+def test_the_same_corpus_named_by_a_relative_path_embeds_nothing(bot, monkeypatch):
+    """`assistant --corpus-dir corpus` and `--corpus-dir /abs/corpus` are one folder: no re-embedding."""
+    corpus = Path(bot.settings.corpus_dir).resolve()
+    monkeypatch.chdir(corpus.parent)
+    again = Assistant(corpus_dir=corpus.name, data_dir=bot.settings.data_dir)
+    report = again.sync()
+    assert report.texts_embedded == 0 and report.unchanged == [SEED_ID]
+    assert not again.index.embeddings.loaded
+
+
 def test_resync_of_an_unchanged_corpus_embeds_nothing(bot):
     before = bot.index.texts_embedded
     report = bot.sync()
@@ -131,7 +141,7 @@ def test_changing_an_article_replaces_its_version(make_assistant, corpus_dir, da
     assert NEW_PARAGRAPH in new.text and NEW_PARAGRAPH not in old.text
     assert report.texts_embedded == record_count(new)
     # Chroma: the old version's records are gone, the new version's are all there
-    assert bot.index.store._collection.get(where={"version": old.version})["ids"] == []
+    assert bot.index.store.get(where={"version": old.version})["ids"] == []
     assert_records_match(bot)
     assert any(NEW_PARAGRAPH in document for _, meta, document in records(bot) if meta["kind"] == "passage")
     assert manifest(bot)[SEED_ID]["sha256"] == new.sha256
@@ -150,7 +160,7 @@ def test_deleting_an_article_removes_it(make_assistant, corpus_dir, data_dir):
     assert report.removed == [SECOND_ID] and report.unchanged == [SEED_ID]
     assert report.texts_embedded == 0
     assert [a.id for a in bot.articles()] == [SEED_ID]
-    assert bot.index.store._collection.get(where={"article_id": SECOND_ID})["ids"] == []
+    assert bot.index.store.get(where={"article_id": SECOND_ID})["ids"] == []
     assert versions_in_chroma(bot) == Counter({bot.index.articles[SEED_ID].version: seed_records})
     assert sorted(manifest(bot)) == [SEED_ID]
     with pytest.raises(UserError, match=SECOND_ID):
@@ -162,7 +172,7 @@ def test_deleting_the_last_article_leaves_an_empty_index(make_assistant, corpus_
     bot.sync()
     (corpus_dir / SEED_PATH.name).unlink()
     assert bot.sync().removed == [SEED_ID]
-    assert bot.index.store._collection.count() == 0
+    assert bot.index.store.count() == 0
     assert bot.articles() == []
     with pytest.raises(UserError, match="no articles"):
         bot.ask("What is ketamine?")
@@ -189,7 +199,7 @@ def test_a_broken_file_is_reported_and_the_rest_indexed(make_assistant, corpus_d
 
 @pytest.mark.parametrize("then", ["same-process", "restart", "restart-and-edit-again"])
 def test_an_interrupted_sync_keeps_the_old_version_until_the_next_sync(make_assistant, corpus_dir, data_dir, monkeypatch, then):
-    """A crash half-way through embedding a changed article (simulated: Chroma's add_texts raises after
+    """A crash half-way through embedding a changed article (simulated: the embedder raises after
     the first batch). Then: sync again in the same process, or after a restart, or after a restart
     with the file edited once more (so the half-written version is orphaned and must be cleared)."""
     bot = make_assistant(corpus_dir, data_dir)
@@ -197,16 +207,16 @@ def test_an_interrupted_sync_keeps_the_old_version_until_the_next_sync(make_assi
     old = bot.index.articles[SEED_ID]
     change_seed(corpus_dir / SEED_PATH.name)
 
-    real_add_texts = bot.index.store.add_texts
+    real_embed = bot.index.embeddings.embed_documents
     batches = []
 
-    def crash_after_first_batch(texts, metadatas=None, ids=None, **kwargs):
+    def crash_after_first_batch(texts):
         if batches:
             raise RuntimeError("simulated crash in the middle of a sync")
         batches.append(len(texts))
-        return real_add_texts(texts, metadatas=metadatas, ids=ids, **kwargs)
+        return real_embed(texts)
 
-    monkeypatch.setattr(bot.index.store, "add_texts", crash_after_first_batch)
+    monkeypatch.setattr(bot.index.embeddings, "embed_documents", crash_after_first_batch)
     with pytest.raises(RuntimeError, match="simulated crash"):
         bot.sync()
     monkeypatch.undo()

@@ -20,7 +20,8 @@ from assistant import Assistant
 from assistant.config import bundled_model_path, load_settings
 from assistant.evaluation import load_qa_file
 from assistant.index import load_embedder, load_embeddings
-from assistant.onnx_embeddings import CHECK_SENTENCES, MODEL_FILE, RECORD_FILE, OnnxEmbeddings, export, export_folder, load_export
+from assistant.onnx_embeddings import (CHECK_SENTENCES, MODEL_FILE, RECORD_FILE, WEIGHTS_FILE, OnnxEmbeddings, export, export_folder,
+                                      load_export)
 from tests.conftest import REPO
 
 MODEL = bundled_model_path()
@@ -61,13 +62,15 @@ def test_a_changed_or_stale_export_is_not_used(bot, tmp_path):
     shutil.copytree(source, export_folder(tmp_path))
     assert load_export(tmp_path, MODEL) is not None
 
-    onnx_file = export_folder(tmp_path) / MODEL_FILE
-    damaged = bytearray(onnx_file.read_bytes())
-    damaged[len(damaged) // 2] ^= 0xFF
-    onnx_file.write_bytes(bytes(damaged))
-    assert load_export(tmp_path, MODEL) is None, "a file that no longer matches its checksum must not be run"
+    for name in (MODEL_FILE, WEIGHTS_FILE):  # the graph, then the weights it maps from disk
+        exported = export_folder(tmp_path) / name
+        damaged = bytearray(exported.read_bytes())
+        damaged[len(damaged) // 2] ^= 0xFF
+        exported.write_bytes(bytes(damaged))
+        assert load_export(tmp_path, MODEL) is None, f"a {name} that no longer matches its checksum must not be run"
+        shutil.copyfile(source / name, exported)
+    assert load_export(tmp_path, MODEL) is not None
 
-    shutil.copyfile(source / MODEL_FILE, onnx_file)
     record_file = export_folder(tmp_path) / RECORD_FILE
     record = json.loads(record_file.read_text())
     record["model"]["mtime_ns"] += 1  # the model folder changed since the export
@@ -96,6 +99,7 @@ def test_a_failed_export_leaves_sentence_transformers_answering(monkeypatch, tmp
     assert "could not export the embedding model to ONNX (RuntimeError: exporter unavailable)" in caplog.text
     assert len(embedder.embed_query("Does it still answer?")) == 384
     assert not (export_folder(tmp_path) / MODEL_FILE).exists()
+    assert [p.name for p in export_folder(tmp_path).iterdir()] == [], "the failed export's staging files are removed"
 
 
 def test_answers_match_the_torch_path(bot, corpus_dir, tmp_path):
