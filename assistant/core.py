@@ -60,9 +60,12 @@ class Assistant:
         self.answerer = self._answerer()
         self.intents = IntentAnswerer(self.index, lambda question, article_id: self.ask(question, article=article_id))
         self.last_sync: SyncReport | None = None
-        # Questions read the index side by side; a re-scan, rebuild or backend switch waits for them and
-        # then runs alone, so no answer ever mixes two versions of the index.
+        # Questions read the index side by side; a backend switch, and the moment a re-scan or rebuild drops
+        # what they may be reading, wait for them and run alone, so no answer mixes two versions of the index.
         self._lock = ReadWriteLock()
+        # One sync at a time. Taken before the write side, never while holding it (that order is what
+        # keeps a re-scan waiting for the write side from deadlocking with a holder of it that syncs).
+        self._syncing = threading.RLock()
 
     def _answerer(self):
         if self.settings.backend == "extractive":
@@ -89,9 +92,11 @@ class Assistant:
 
     # -- corpus ---------------------------------------------------------------------------
     def sync(self, progress: ProgressFactory | None = None) -> SyncReport:
-        """Bring the index in line with the corpus folder (cheap when nothing changed)."""
-        with self._lock.write():
-            self.last_sync = self.index.sync(Path(self.settings.corpus_dir), progress=progress)
+        """Bring the index in line with the corpus folder (cheap when nothing changed). One sync at a
+        time; questions keep answering while it embeds, and wait only while it drops what they may be
+        reading (see ``PassageIndex.sync``)."""
+        with self._syncing:
+            self.last_sync = self.index.sync(Path(self.settings.corpus_dir), progress=progress, exclusive=self._lock.write)
             return self.last_sync
 
     def load_models_in_background(self) -> threading.Thread:
@@ -114,10 +119,11 @@ class Assistant:
     def warm_up(self) -> None:
         """Sync and load every model an extractive answer uses (MiniLM, cross-encoder) now: the first
         question does not wait ~5 s for them, and concurrent first questions do not each load a copy.
-        Under the write side, so questions arriving meanwhile wait for the loaded models."""
+        The warm-up question runs under the write side, so questions arriving meanwhile wait for the
+        loaded models (the sync before it does not: it must not hold the write side while syncing)."""
         try:
+            self._ensure_synced()
             with self._lock.write():
-                self._ensure_synced()
                 articles = sorted(self.index.articles.values(), key=lambda a: a.id)
                 if articles:
                     retrieved = self.retriever.retrieve(WARM_UP_QUESTION, articles, self.settings.top_k)
@@ -126,9 +132,9 @@ class Assistant:
             pass  # the first question reports it, as one line, where the user sees it
 
     def _ensure_synced(self) -> None:
-        """The first use syncs the corpus (checked again under the write side: only one thread syncs)."""
+        """The first use syncs the corpus (checked again inside: only one thread syncs, the others wait for it)."""
         if self.last_sync is None:
-            with self._lock.write():
+            with self._syncing:
                 if self.last_sync is None:
                     self.sync()
 

@@ -16,6 +16,7 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from contextlib import AbstractContextManager, nullcontext
 from typing import Callable
 
 from langchain_core.embeddings import Embeddings
@@ -328,7 +329,13 @@ class PassageIndex:
         self.building = self._unfinished if resumable else Generation.new()
         self._unfinished = None
 
-    def sync(self, corpus_dir: Path, progress: ProgressFactory | None = tqdm_progress) -> SyncReport:
+    def sync(self, corpus_dir: Path, progress: ProgressFactory | None = tqdm_progress,
+             exclusive: Callable[[], AbstractContextManager] = nullcontext) -> SyncReport:
+        """Bring the index in line with ``corpus_dir``. Questions may read meanwhile: new versions are
+        embedded and written beside the ones they answer from, and each commit publishes a new
+        article dict (never an edit of the one a question holds). Only what removes what a question
+        may be reading runs inside ``exclusive()``: dropping replaced records, switching to a rebuilt
+        store, and recovering a damaged one."""
         corpus_dir = Path(corpus_dir)
         if not corpus_dir.is_dir():
             kept = f"; the index of {len(self.live.articles)} article(s) is kept" if self.live.articles else ""
@@ -336,20 +343,24 @@ class PassageIndex:
         report = SyncReport()
         if self.building is None and not self._healthy:
             reason = self._damage or self._damage_in(self.live)
-            if reason:
-                report.recovered = self._recover(reason)
-                progress = progress or tqdm_progress
+            if reason:  # questions wait for the whole rebuild: the store they would read is gone
+                with exclusive():
+                    report.recovered = self._recover(reason)
+                    self._healthy = True
+                    return self._sync_store(corpus_dir, report, progress or tqdm_progress, exclusive)
         self._healthy = True
-        before = self.texts_embedded
+        return self._sync_store(corpus_dir, report, progress, exclusive)
+
+    def _sync_store(self, corpus_dir: Path, report: SyncReport, progress, exclusive) -> SyncReport:
         target = self.building or self.live
         to_index = self._plan(corpus_dir, target, report)
         if not self.backing.writable:
             self._refuse_writes(to_index, report)
             return report
-        self._apply(target, to_index, report, progress)
+        self._apply(target, to_index, report, progress, exclusive)
         if self.building is not None:
-            self._promote()
-        report.texts_embedded = self.texts_embedded - before
+            with exclusive():
+                self._promote()
         if report.recovered:
             report.recovered += f" and rebuilt {len(self.live.articles)} article(s)"
             log.warning("index: %s", report.recovered)
@@ -385,7 +396,7 @@ class PassageIndex:
             report.problems.append(CorpusProblem(article.path, f"not indexed: the data dir {self.data_dir} is read-only"))
         report.removed = []
 
-    def _apply(self, target: Generation, to_index: list[Article], report: SyncReport, progress) -> None:
+    def _apply(self, target: Generation, to_index: list[Article], report: SyncReport, progress, exclusive) -> None:
         """Write the plan: commit ``pending``, the new versions, the final manifest, drop superseded records."""
         if not (to_index or report.removed or target.pending):
             if not target.committed:
@@ -394,29 +405,31 @@ class PassageIndex:
         if target.pending:
             self._drop_inactive_records(target)
         target.pending = True
-        for article_id in report.removed:
-            self._superseded.append(target.articles.pop(article_id).version)
+        self._superseded += [target.articles[article_id].version for article_id in report.removed]
+        target.articles = {k: v for k, v in target.articles.items() if k not in report.removed}
         self._commit(target)
         committed_at = time.monotonic()
         for article in to_index:
             previous = target.articles.get(article.id)
-            target.articles[article.id] = self._add_article(target, article, progress)
+            indexed = self._add_article(target, article, progress)
+            target.articles = {**target.articles, article.id: indexed}
+            report.texts_embedded += indexed.record_count  # counted here: questions embed meanwhile too
             (report.updated if previous else report.added).append(article.id)
-            if previous and previous.version != target.articles[article.id].version:
+            if previous and previous.version != indexed.version:
                 self._superseded.append(previous.version)
             if time.monotonic() - committed_at >= COMMIT_SECONDS:
                 self._commit(target)
                 committed_at = time.monotonic()
         self._commit(target)
-        if self._superseded:
-            self.store_for(target).delete(where={"version": {"$in": self._superseded}})
-            for version in self._superseded:
-                self._sentence_vectors.pop(version, None)
-            self._superseded = []
-        target.pending = False
-        self._commit(target)
-        keep = {target.name} | {g.name for g in (self.live, self._unfinished) if g is not None}
-        self.backing.drop_unused(keep)
+        with exclusive():  # a question that began before the commit may still read the replaced versions
+            if self._superseded:
+                self.store_for(target).delete(where={"version": {"$in": self._superseded}})
+                self._sentence_vectors = {v: m for v, m in self._sentence_vectors.items() if v not in self._superseded}
+                self._superseded = []
+            target.pending = False
+            self._commit(target)
+            keep = {target.name} | {g.name for g in (self.live, self._unfinished) if g is not None}
+            self.backing.drop_unused(keep)
 
     def _which(self, generation: Generation) -> str:
         return BUILDING if generation is self.building else LIVE
@@ -429,10 +442,11 @@ class PassageIndex:
             "serial": timestamped("c"),
             "articles": [asdict(a) for a in generation.articles.values()],
         }
-        self.backing.write_manifest(self._which(generation), payload)
-        generation.committed = True
-        if generation is self.live:
-            self._stamp = self.backing.stamp()
+        with self._follow_lock:  # a question must not take this process's own commit for another's
+            self.backing.write_manifest(self._which(generation), payload)
+            generation.committed = True
+            if generation is self.live:
+                self._stamp = self.backing.stamp()
 
     def _promote(self) -> None:
         """The rebuilt generation becomes live in one manifest write; the old one's records are dropped."""

@@ -172,11 +172,12 @@ def export(sentence_transformer, model_path: str, data_dir: Path, threads: int =
     """
     folder = export_folder(data_dir)
     max_tokens = _max_tokens(model_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix="staging-", dir=folder))  # two processes may export at once
+    staging = None
     try:
         import torch
 
+        folder.mkdir(parents=True, exist_ok=True)  # a read-only data dir fails here: torch keeps answering
+        staging = Path(tempfile.mkdtemp(prefix="staging-", dir=folder))  # two processes may export at once
         tokenizer = sentence_transformer.tokenizer
         example = tokenizer(list(CHECK_SENTENCES[:2]), return_tensors="pt", padding=True)
         names = ["input_ids", "attention_mask", "token_type_ids"]
@@ -217,5 +218,6 @@ def export(sentence_transformer, model_path: str, data_dir: Path, threads: int =
                     f"{type(error).__name__}: {error}".splitlines()[0])
         return None
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
     return load_export(data_dir, model_path, threads)

@@ -102,6 +102,36 @@ def test_a_rescan_during_questions_never_gives_an_error_or_a_mixed_answer(make_a
     assert set(seen) <= set(expected.values())
 
 
+def test_questions_are_answered_while_a_rescan_is_still_embedding(make_assistant, small_corpus, monkeypatch):
+    """A re-scan embedding a new article (held mid-embedding here by a gate) does not hold up a question
+    about an article already indexed; the new article is answerable once the re-scan finishes."""
+    bot = make_assistant(corpus_dir=small_corpus)
+    bot.sync()
+    before = _essence(bot.ask(SMALL_QUESTION, article=SMALL_ID))
+    (small_corpus / "second.txt").write_text(SMALL_ARTICLE.replace("Harbour Town", "Millbrook"), encoding="utf-8")
+
+    embedding, release = threading.Event(), threading.Event()
+    embed_documents = bot.index.embeddings.embed_documents
+
+    def held_embedding(texts):
+        embedding.set()
+        assert release.wait(timeout=120), "the test never released the re-scan"
+        return embed_documents(texts)
+
+    monkeypatch.setattr(bot.index.embeddings, "embed_documents", held_embedding)
+    rescan = ThreadPoolExecutor(max_workers=1).submit(bot.sync)
+    try:
+        assert embedding.wait(timeout=60), "the re-scan never started embedding"
+        with ThreadPoolExecutor(max_workers=1) as asker:
+            answered = asker.submit(bot.ask, SMALL_QUESTION, article=SMALL_ID).result(timeout=60)
+        assert not rescan.done(), "the question was answered only after the re-scan"
+        assert _essence(answered) == before
+    finally:
+        release.set()
+    assert rescan.result(timeout=120).added == ["second"]
+    assert bot.ask(SMALL_QUESTION, article="second").found
+
+
 def test_writers_are_not_starved_by_a_stream_of_readers():
     lock, acquired = ReadWriteLock(), threading.Event()
     stop = threading.Event()
