@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     # Answers whose confidence is within this much under the found level are shown as "the closest passage,
     # which may not answer this" instead of being refused (0: refuse them; docs/evaluation.md has the cost).
     weak_band: float = Field(0.0, ge=0.0, le=1.0)
+    # Quoted answers kept for repeated questions (assistant/answer_cache.py); 0 turns the cache off (benchmarks of model cost).
+    answer_cache: int = Field(512, ge=0, le=100_000)
     # Largest file the web page accepts for upload (the server refuses bigger requests before reading them).
     max_upload_mb: int = Field(20, ge=1, le=100)
     # Threads each model call may use (MiniLM, the cross-encoder; onnxruntime and torch). 0: the libraries'

@@ -17,6 +17,7 @@ from assistant.answer.extractive import ExtractiveAnswerer
 from assistant.answer.intent_answers import IntentAnswerer
 from assistant.answer.intents import OVERVIEW, recognise
 from assistant.answer.model import Answer
+from assistant.answer_cache import AnswerCache
 from assistant.config import load_settings
 from assistant.errors import UserError
 from assistant.followup import History
@@ -63,6 +64,7 @@ class Assistant:
         # Questions read the index side by side; a backend switch, and the moment a re-scan or rebuild drops
         # what they may be reading, wait for them and run alone, so no answer mixes two versions of the index.
         self._lock = ReadWriteLock()
+        self._answers = AnswerCache(self.settings.answer_cache)
         # One sync at a time. Taken before the write side, never while holding it (that order is what
         # keeps a re-scan waiting for the write side from deadlocking with a holder of it that syncs).
         self._syncing = threading.RLock()
@@ -209,18 +211,24 @@ class Assistant:
             query = answerer.standalone(question, history)
         with self._lock.read():
             articles, label = self.scope(article)
-            if intent:  # overview, small talk, metadata: answered about one article, without retrieval
+            k, mode = top_k or self.settings.top_k, self.settings.retrieval
+            quoted = bool(intent) or isinstance(answerer, ExtractiveAnswerer)
+            key = (answerer, question, query, label, tuple(a.version for a in articles), k, mode)
+            cached = self._answers.get(key) if quoted else None
+            if cached is not None:  # the same question about the same article versions, answered before
+                events = cached
+            elif intent:  # overview, small talk, metadata: answered about one article, without retrieval
                 events = self.intents.stream(intent, question, articles[0])
             else:
-                k, mode = top_k or self.settings.top_k, self.settings.retrieval
                 retrieved = self.retriever.retrieve(query, articles, k, mode=mode)
                 events = answerer.stream(question, query, retrieved, label)
             retrieved_at = time.perf_counter()
             # Quoting takes ~0.1 s and reads the index, so it finishes under the read side. An LLM writes
             # for seconds from passages already in hand: it streams after the lock is released, so a slow
             # answer never holds up a re-scan, nor (behind a waiting re-scan) other visitors' questions.
-            if intent or isinstance(answerer, ExtractiveAnswerer):
+            if quoted and cached is None:
                 events = list(events)
+                self._answers.put(key, events)
         for event in events:
             if not isinstance(event, Answer):
                 yield event

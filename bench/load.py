@@ -12,6 +12,9 @@ slow job blocked everyone. Targets at 50 clients, extractive backend: 0 errors, 
   * during each run: a third of the way in, a new article is dropped into the corpus and a re-scan
     runs through ``/rescan`` (it embeds that article while the questions keep coming); the article is
     removed and re-scanned away after the run.
+  * the extractive runs are made twice, on a server with its answer cache (the default) and on one
+    without (``ASSISTANT_ANSWER_CACHE=0``): the visitors cycle through the same 68 questions, so the
+    first shows repeats, the second what every answer costs when no two questions are alike.
   * figures per N: answers, errors, requests/s, p50/p95/max latency of the answers, the re-scan's own
     time, and the server's RSS at the start and its peak (VmHWM) at the end of the run.
   * slow-session variant (``--slow-clients``): a second server answering with the openai backend,
@@ -182,23 +185,27 @@ def measured_run(server: Server, label: str, clients: int, seconds: float, **opt
     return row, result
 
 
-HEADERS = ["backend", "clients", "answers", "errors", "req/s", "p50 s", "p95 s", "max s", "server CPU ms/answer",
+HEADERS = ["server", "clients", "answers", "errors", "req/s", "p50 s", "p95 s", "max s", "server CPU ms/answer",
            "client CPU ms/answer",
            "re-scan s", "RSS start MiB", "RSS peak MiB"]
 
 
 def extractive_runs(counts: list[int], seconds: float) -> None:
-    with scratch_dir("load") as folder:
-        server = Server(folder)
-        try:
-            server.wait_ready()
-            rows, problems = [], []
-            for n, clients in enumerate(counts):
-                row, result = measured_run(server, "extractive", clients, seconds, drop=100 + n)
-                rows.append(row)
-                problems += result.errors[:3]
-        finally:
-            server.stop()
+    """The same runs on a server with the answer cache (the default) and on one without it: the visitors
+    cycle through 68 questions, so with the cache most answers are repeats; without it every answer
+    pays for retrieval and the cross-encoder, as wholly new questions would."""
+    rows, problems = [], []
+    for label, cache in (("extractive, answer cache on", "512"), ("extractive, answer cache off", "0")):
+        with scratch_dir("load") as folder:
+            server = Server(folder, ASSISTANT_ANSWER_CACHE=cache)
+            try:
+                server.wait_ready()
+                for n, clients in enumerate(counts):
+                    row, result = measured_run(server, label, clients, seconds, drop=100 + n)
+                    rows.append(row)
+                    problems += result.errors[:3]
+            finally:
+                server.stop()
     print(table(HEADERS, rows, digits=2))
     if problems:
         print("\nfirst errors:\n" + "\n".join(f"  {p}" for p in problems))

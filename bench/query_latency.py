@@ -8,8 +8,8 @@ question (interleaved, so machine noise hits them alike):
 * rerank cap N: the cross-encoder reads the first N candidate sentences (the shipped default is 8);
 * no rerank: bi-encoder scores only (what runs when the cross-encoder's wheel is absent).
 
-The index's query-vector cache is cleared before every timed call: the seed questions repeat in
-a 200-question run, and a real new question always pays its embedding. "retrieve" and "answer"
+The index's query-vector cache is cleared before every timed call and the answer cache is off: the
+seed questions repeat in a 200-question run, and a real new question always pays the whole answer. "retrieve" and "answer"
 are the two parts of `ask` (answer = candidates, cross-encoder, models, quoting).
 """
 
@@ -32,7 +32,7 @@ def main() -> None:
     args = parser.parse_args()
 
     with report("query_latency", "warm latency per question, cross-encoder on and off"), scratch_dir("query") as tmp:
-        bot = Assistant(corpus_dir=SHIPPED_CORPUS, data_dir=tmp / "index", embeddings=load_model())
+        bot = Assistant(corpus_dir=SHIPPED_CORPUS, data_dir=tmp / "index", embeddings=load_model(), answer_cache=0)
         bot.sync()
         answerers = {label: ExtractiveAnswerer(bot.index, rerank=on, rerank_cap=cap) for label, on, cap in VARIANTS}
         questions = seed_questions()

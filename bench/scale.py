@@ -63,7 +63,7 @@ def question_latencies(bot: Assistant, size: int, questions: int, scope_all: boo
 def measure_store(name: str, sizes: list[int], questions: int, model, root: Path, chroma_url: str = "",
                   server_pid: int | None = None) -> list[list]:
     corpus, data = root / "corpus", root / "index"
-    bot = Assistant(corpus_dir=corpus, data_dir=data, embeddings=model, chroma_url=chroma_url)
+    bot = Assistant(corpus_dir=corpus, data_dir=data, embeddings=model, chroma_url=chroma_url, answer_cache=0)
     rows = []
     for size in sizes:
         write_generated_corpus(corpus, size)

@@ -152,3 +152,36 @@ def test_an_overlong_question_is_refused_at_once(seed_bot):
     with pytest.raises(UserError, match="too long"):
         seed_bot.ask("when was " * 11000)
     assert seed_bot.ask("Who is Nolan Williams? " + " " * 1900).question.startswith("Who is")  # spaces are trimmed
+
+
+def test_a_repeated_question_is_answered_from_the_answer_cache_until_the_article_changes(make_assistant, monkeypatch):
+    """Same question, same article version: the same answer without retrieving again (visitors clicking the
+    same suggestion). Once a re-scan changes the article, the question is answered afresh from the new text."""
+    bot = make_assistant()
+    question = "How many of the participants saw their symptoms subside?"
+    first = bot.ask(question)
+    calls = []
+    retrieve = bot.retriever.retrieve
+    monkeypatch.setattr(bot.retriever, "retrieve", lambda *args, **kwargs: calls.append(args) or retrieve(*args, **kwargs))
+    again = bot.ask(question)
+    assert calls == [], "a repeated question was answered again instead of from the cache"
+    assert again.to_dict() | {"timings_ms": None} == first.to_dict() | {"timings_ms": None}
+    again.citations.clear()  # callers may change what they got: the cache keeps its own copy
+    assert bot.ask(question).citations == first.citations
+
+    path = next(Path(bot.settings.corpus_dir).iterdir())
+    path.write_text(path.read_text(encoding="utf-8").replace("7 of the 12", "9 of the 12"), encoding="utf-8")
+    bot.sync()
+    changed = bot.ask(question)
+    assert len(calls) == 1, "the changed article's answer came from the cache"
+    assert changed.found and "9 of the 12" in changed.text
+
+
+def test_the_answer_cache_is_bounded_and_can_be_turned_off(make_assistant):
+    bounded = make_assistant(answer_cache=2)
+    for question in ("Who is Boris Heifets?", "Who is Gerard Sanacora?", "Who is Nolan Williams?"):
+        bounded.ask(question)
+    assert len(bounded._answers) == 2
+    off = make_assistant(data_dir=bounded.settings.data_dir, answer_cache=0)
+    off.ask("Who is Boris Heifets?")
+    assert len(off._answers) == 0
