@@ -48,6 +48,8 @@ def import_profile(args: list[str], env: dict) -> tuple[float, str]:
     """Total self time of every import (seconds) and which heavy packages got imported."""
     done = subprocess.run([PYTHON, "-X", "importtime", "-m", "assistant", *args], capture_output=True, text=True,
                           timeout=300, env=subprocess_env(**env))
+    if done.returncode != 0:  # a failed command imports less: its profile would flatter it
+        raise RuntimeError(f"assistant {' '.join(args)} exited {done.returncode}: {done.stderr.strip()[-400:]}")
     total, loaded = 0, set()
     for line in done.stderr.splitlines():
         match = re.match(r"import time:\s+(\d+) \|\s+\d+ \|(\s*)(\S+)", line)

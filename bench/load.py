@@ -8,7 +8,9 @@ slow job blocked everyone. Targets at 50 clients, extractive backend: 0 errors, 
     one generated article (2 articles), its index built at start-up, warmed by one question.
   * clients: N threads, each its own gradio_client ``Client`` (its own session), asking the seed
     question set about all articles (``/ask``) back to back for ``--seconds``. The clients run on the
-    same cores as the server, as a visitor's browser would on a laptop.
+    same cores as the server, as a visitor's browser would on a laptop. gradio_client costs 60-90 ms of
+    CPU per answer on those cores, so the same runs are repeated with light REST visitors (``--visitors``)
+    to show what the server itself sustains.
   * during each run: a third of the way in, a new article is dropped into the corpus and a re-scan
     runs through ``/rescan`` (it embeds that article while the questions keep coming); the article is
     removed and re-scanned away after the run.
@@ -38,6 +40,7 @@ from pathlib import Path
 
 from _common import (ASSISTANT_CLI, PROJECT, SHIPPED_CORPUS, free_port, make_article, parse_sizes, percentile,
                      proc_status, report, scratch_dir, seed_questions, stop, subprocess_env, table, write_corpus)
+from memory import ask_over_http
 
 sys.path.insert(0, str(PROJECT / "tests"))
 from fake_llm import MODEL, FakeLLM  # noqa: E402
@@ -104,10 +107,26 @@ def client(url: str):
     return Client(url, verbose=False)
 
 
-def _visitor(url: str, questions: list[str], offset: int, until: float, result: RunResult) -> None:
+class RestSession:
+    """A visitor through Gradio's plain REST API (POST, then read the event stream), as a script without
+    gradio_client would ask: a few ms of client CPU per answer where gradio_client spends 60-90 ms. On
+    the server's own 2 cores that difference decides the 50-client figures, so both are measured."""
+
+    def __init__(self, url: str):
+        self.port = int(url.rstrip("/").rsplit(":", 1)[1])
+
+    def predict(self, question: str, scope: str, api_name: str) -> dict:
+        assert scope == "all" and api_name == "/ask", "only what the visitors ask"
+        return ask_over_http(self.port, question)
+
+
+SESSIONS = {"gradio_client": client, "REST": RestSession}
+
+
+def _visitor(url: str, session_kind: str, questions: list[str], offset: int, until: float, result: RunResult) -> None:
     """One session asking back to back; its own Client, as one browser tab has its own session."""
     try:
-        session = client(url)
+        session = SESSIONS[session_kind](url)
     except Exception as error:  # noqa: BLE001 - a refused connection is a finding, not a crash
         result.errors.append(f"connect: {type(error).__name__}: {error}")
         return
@@ -148,11 +167,12 @@ def _slow_session(url: str, result: RunResult) -> None:
         result.errors.append(f"slow session: {type(error).__name__}: {str(error)[:160]}")
 
 
-def run(server: Server, clients: int, seconds: float, *, drop: int | None = None, slow: bool = False) -> RunResult:
+def run(server: Server, clients: int, seconds: float, *, drop: int | None = None, slow: bool = False,
+        session_kind: str = "gradio_client") -> RunResult:
     """``clients`` visitors for ``seconds``; optionally a file drop + re-scan, and one slow session."""
     questions, result = seed_questions(), RunResult()
     until = time.monotonic() + seconds
-    threads = [threading.Thread(target=_visitor, args=(server.url, questions, 7 * i, until, result))
+    threads = [threading.Thread(target=_visitor, args=(server.url, session_kind, questions, 7 * i, until, result))
                for i in range(clients)]
     if drop is not None:
         threads.append(threading.Thread(target=_drop_and_rescan, args=(server, drop, until - seconds * 2 / 3, result)))
@@ -190,22 +210,25 @@ HEADERS = ["server", "clients", "answers", "errors", "req/s", "p50 s", "p95 s", 
            "re-scan s", "RSS start MiB", "RSS peak MiB"]
 
 
-def extractive_runs(counts: list[int], seconds: float) -> None:
+def extractive_runs(counts: list[int], seconds: float, session_kinds: list[str]) -> None:
     """The same runs on a server with the answer cache (the default) and on one without it: the visitors
     cycle through 68 questions, so with the cache most answers are repeats; without it every answer
-    pays for retrieval and the cross-encoder, as wholly new questions would."""
+    pays for retrieval and the cross-encoder, as wholly new questions would. Each kind of client gets a
+    fresh server, so none inherits a cache another one warmed."""
     rows, problems = [], []
-    for label, cache in (("extractive, answer cache on", "512"), ("extractive, answer cache off", "0")):
-        with scratch_dir("load") as folder:
-            server = Server(folder, ASSISTANT_ANSWER_CACHE=cache)
-            try:
-                server.wait_ready()
-                for n, clients in enumerate(counts):
-                    row, result = measured_run(server, label, clients, seconds, drop=100 + n)
-                    rows.append(row)
-                    problems += result.errors[:3]
-            finally:
-                server.stop()
+    for cache_label, cache in (("answer cache on", "512"), ("answer cache off", "0")):
+        for kind in session_kinds:
+            with scratch_dir("load") as folder:
+                server = Server(folder, ASSISTANT_ANSWER_CACHE=cache)
+                try:
+                    server.wait_ready()
+                    for n, clients in enumerate(counts):
+                        label = f"extractive, {cache_label}, {kind} visitors"
+                        row, result = measured_run(server, label, clients, seconds, drop=100 + n, session_kind=kind)
+                        rows.append(row)
+                        problems += result.errors[:3]
+                finally:
+                    server.stop()
     print(table(HEADERS, rows, digits=2))
     if problems:
         print("\nfirst errors:\n" + "\n".join(f"  {p}" for p in problems))
@@ -236,11 +259,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--clients", default="1,10,50", help="comma-separated numbers of concurrent visitors")
     parser.add_argument("--seconds", type=float, default=60, help="how long each run asks")
+    parser.add_argument("--visitors", default="gradio_client,REST",
+                        help=f"comma-separated kinds of visitor client, of {', '.join(SESSIONS)}")
     parser.add_argument("--slow-clients", type=int, default=10, help="visitors in the slow-session variant (0: skip it)")
     parser.add_argument("--slow-seconds", type=float, default=75, help="how long the slow session's answer takes")
     args = parser.parse_args()
     with report("load", "concurrent visitors against a real `assistant serve`"):
-        extractive_runs(parse_sizes(args.clients), args.seconds)
+        kinds = [kind.strip() for kind in args.visitors.split(",") if kind.strip()]
+        unknown = [kind for kind in kinds if kind not in SESSIONS]
+        if unknown or not kinds:
+            parser.error(f"--visitors: unknown kind {unknown}; choose from {', '.join(SESSIONS)}")
+        extractive_runs(parse_sizes(args.clients), args.seconds, kinds)
         if args.slow_clients:
             print()
             slow_session_runs(args.slow_clients, args.seconds, args.slow_seconds)
