@@ -149,6 +149,7 @@ def _print_streamed(events):
 
 def _chat(args) -> int:
     bot = _assistant(args)
+    bot.load_models_in_background()
     bot.sync()
     _report_problems(bot)
     titles = ", ".join(a.title for a in bot.articles())
