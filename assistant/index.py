@@ -14,9 +14,9 @@ import logging
 import os
 import threading
 import time
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from contextlib import AbstractContextManager, nullcontext
 from typing import Callable
 
 from langchain_core.embeddings import Embeddings
