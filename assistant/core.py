@@ -119,13 +119,12 @@ class Assistant:
         return loader
 
     def warm_up(self) -> None:
-        """Sync and load every model an extractive answer uses (MiniLM, cross-encoder) now: the first
-        question does not wait ~5 s for them, and concurrent first questions do not each load a copy.
-        The warm-up question runs under the write side, so questions arriving meanwhile wait for the
-        loaded models (the sync before it does not: it must not hold the write side while syncing)."""
+        """Sync and load every model an extractive answer uses (MiniLM, cross-encoder) now, so the first
+        question does not wait ~5 s for them. It reads like any question: questions arriving meanwhile
+        wait on the loaders' own locks (no model loads twice), and page loads are not held up."""
         try:
             self._ensure_synced()
-            with self._lock.write():
+            with self._lock.read():
                 articles = sorted(self.index.articles.values(), key=lambda a: a.id)
                 if articles:
                     retrieved = self.retriever.retrieve(WARM_UP_QUESTION, articles, self.settings.top_k)

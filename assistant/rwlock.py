@@ -2,7 +2,7 @@
 
 Writers go first: once a writer waits, new readers wait behind it, so a steady stream of questions
 cannot starve a re-scan. A thread may take the read side again while it holds it (an intent answer
-checks its suggestions by asking them) and may read while it writes (warming up answers a question);
+checks its suggestions by asking them) and may read while it writes;
 those re-entries never wait, because waiting on yourself would deadlock. Taking the write side while
 holding only the read side is refused: two readers doing that would wait for each other forever.
 """

@@ -297,22 +297,23 @@ def build_app(bot: Assistant, warming: threading.Event | None = None) -> gr.Bloc
         return gr.Dropdown(**_picker(bot, added.id)), _status(bot), note, None
 
     def open_article(article: str | None, saved: dict | None) -> tuple[str, list[dict], dict]:
-        """Show the article and its own conversation (kept in the browser), never another article's turns."""
+        """Show the article and its own conversation (kept in the browser), never another article's turns.
+        A new conversation opens with the article's cited overview in this same update (it is quick: stored
+        vectors), so a question asked as soon as the article shows is never overwritten by a late overview."""
         saved = {"article": article, "chats": dict((saved or {}).get("chats") or {})}
-        return article_html(bot.index.articles.get(article or "")), saved["chats"].get(article) or [], saved
-
-    def overview_and_suggestions(article: str | None, messages: list[dict]) -> list:
-        """A new conversation opens with the article's cited overview; suggested questions become chips."""
-        if not article or article not in bot.index.articles:
-            return [messages, *(gr.Button(visible=False) for _ in range(SUGGESTION_CHIPS))]
-        if not messages:
+        messages = saved["chats"].get(article) or []
+        if not messages and article in bot.index.articles:
             overview = bot.overview(article)
             messages = [{"role": "assistant", "content": f"**{OVERVIEW_TITLE}**\n\n{linked_answer_markdown(overview)}"}]
             messages += [box for box in (sources_message(overview),) if box]
-        questions = bot.suggestions(article)[:SUGGESTION_CHIPS]
+        return article_html(bot.index.articles.get(article or "")), messages, saved
+
+    def suggestion_chips(article: str | None) -> list[gr.Button]:
+        """Suggested questions become chips. They are checked by asking them, seconds the first time for an
+        article, so they come after the article and its overview, and touch nothing else."""
+        questions = bot.suggestions(article)[:SUGGESTION_CHIPS] if article and article in bot.index.articles else []
         chips = [gr.Button(q, visible=True) for q in questions]
-        chips += [gr.Button(visible=False) for _ in range(SUGGESTION_CHIPS - len(chips))]
-        return [messages, *chips]
+        return chips + [gr.Button(visible=False) for _ in range(SUGGESTION_CHIPS - len(chips))]
 
     def remember(article: str | None, messages: list[dict], saved: dict | None) -> dict:
         chats = dict((saved or {}).get("chats") or {})
@@ -370,10 +371,10 @@ def build_app(bot: Assistant, warming: threading.Event | None = None) -> gr.Bloc
             rescan_button = gr.Button("Re-scan corpus", size="sm", variant="secondary")
 
         def show_article(event):
-            """After the article changes: its pane and conversation, then its overview and chips."""
+            """After the article changes: its pane and conversation (with the overview), then its chips."""
             return event.then(open_article, [picker, saved_chats], [article_pane, chatbot, saved_chats],
                               api_visibility="private", **PAGE_LOADS).then(
-                overview_and_suggestions, [picker, chatbot], [chatbot, *chips], api_visibility="private", **QUESTIONS)
+                suggestion_chips, [picker], chips, api_visibility="private", **QUESTIONS)
 
         def ask_and_remember(event):
             return event.then(None, js=SCROLL_TO_END, api_visibility="private").then(

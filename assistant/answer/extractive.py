@@ -16,6 +16,7 @@ the cleaned article text. The stages, each in its own module:
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 from functools import cached_property
 
@@ -51,11 +52,16 @@ class ExtractiveAnswerer:
         self.weak_band = weak_band
         self.model_threads = model_threads
         self.finder = CandidateFinder(index)
+        self._loading = threading.Lock()
 
-    # Loaded on the first question, so start-up stays quick.
-    @cached_property
+    # Loaded on the first question, so start-up stays quick. Locked: concurrent first questions (and the
+    # server's warm-up) must load one copy between them, and cached_property stopped locking in Python 3.12.
+    @property
     def reranker(self) -> CrossEncoder | None:
-        return load_reranker(self.model_threads) if self.use_reranker else None
+        with self._loading:
+            if not hasattr(self, "_reranker"):
+                self._reranker = load_reranker(self.model_threads) if self.use_reranker else None
+        return self._reranker
 
     @cached_property
     def model(self) -> AnswerabilityModel:
