@@ -340,6 +340,9 @@ class PassageIndex:
         if not corpus_dir.is_dir():
             kept = f"; the index of {len(self.live.articles)} article(s) is kept" if self.live.articles else ""
             raise UserError(f"the corpus folder {corpus_dir} is missing{kept}")
+        # The manifest names files by absolute path, so "corpus" and "/home/me/corpus" are one folder to it
+        # and neither spelling re-embeds what the other indexed.
+        corpus_dir = Path(os.path.abspath(corpus_dir))
         report = SyncReport()
         if self.building is None and not self._healthy:
             reason = self._damage or self._damage_in(self.live)
@@ -371,10 +374,10 @@ class PassageIndex:
         seen: set[str] = set()
         # First pass: unchanged files keep their ids, so a new file cannot take one over.
         changed_paths = []
-        # Absolute: the same folder named as "corpus" or "/home/me/corpus" must not re-embed everything.
+        # abspath: manifests written before sync named files by absolute path hold them relative to the working directory.
         by_path = {Path(os.path.abspath(a.path)): a for a in target.articles.values()}
         for path in corpus_files(corpus_dir):
-            indexed = by_path.get(Path(os.path.abspath(path)))
+            indexed = by_path.get(path)
             try:
                 unchanged = indexed is not None and indexed.sha256 == content_digest(path.read_bytes())
             except OSError as error:

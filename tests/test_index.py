@@ -111,6 +111,18 @@ def test_the_same_corpus_named_by_a_relative_path_embeds_nothing(bot, monkeypatc
     assert not again.index.embeddings.loaded
 
 
+def test_an_index_built_through_a_relative_path_is_found_from_another_directory(make_assistant, tmp_path, monkeypatch):
+    """Indexed as `--corpus-dir corpus` from its parent, then named absolutely from elsewhere: nothing re-embedded."""
+    corpus = Path(make_assistant().settings.corpus_dir)  # the test's own copy of the corpus
+    monkeypatch.chdir(corpus.parent)
+    make_assistant(corpus_dir=Path(corpus.name), data_dir=tmp_path / "index").sync()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    report = make_assistant(corpus_dir=corpus, data_dir=tmp_path / "index").sync()
+    assert report.texts_embedded == 0 and report.unchanged == [SEED_ID]
+
+
 def test_resync_of_an_unchanged_corpus_embeds_nothing(bot):
     before = bot.index.texts_embedded
     report = bot.sync()
