@@ -58,14 +58,15 @@ $(DEV_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@
 
-# Debian's Chromium, for the browser test (Playwright drives /usr/bin/chromium; never `playwright install`).
+# Debian's Chromium, for the browser tests (Playwright drives /usr/bin/chromium; never `playwright install`),
+# and strace, which watches the server's every connect() over a whole visit (tests/test_server_security.py).
 browser:
-	@if [ ! -x /usr/bin/chromium ]; then \
+	@if [ ! -x /usr/bin/chromium ] || ! command -v strace >/dev/null; then \
 		if [ "$$(id -u)" = 0 ]; then \
-			echo "installing Debian chromium for the browser test"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; \
+			echo "installing Debian chromium and strace for the browser and network tests"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium strace; \
 		else \
-			echo "note: /usr/bin/chromium is missing and we are not root; the browser test will be skipped" >&2; \
+			echo "note: chromium or strace is missing and we are not root; the tests needing them will be skipped" >&2; \
 		fi; \
 	fi
 

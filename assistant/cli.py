@@ -62,8 +62,9 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--retrieval", default=None, help="comma-separated: hybrid, dense, lexical")
     evaluate.add_argument("--passage-tokens", default=None, help="comma-separated passage sizes in tokens")
     evaluate.add_argument("--rewrite", default="on", help="follow-up rewriting: on, off or on,off")
+    evaluate.add_argument("--reader", default=None, help="the trained reader: on, off or on,off (off: the cross-encoder path)")
     evaluate.add_argument("--rerank", default=None, help="cross-encoder reranking: on, off or on,off")
-    evaluate.add_argument("--rerank-cap", default=None, help="comma-separated candidate caps for the cross-encoder")
+    evaluate.add_argument("--rerank-cap", default=None, help="comma-separated caps: candidates the reader / cross-encoder read")
     evaluate.add_argument("--limit", type=int, help="SQuAD files: ask only the first N questions of each article")
     evaluate.add_argument("--top-k", type=int)
     evaluate.add_argument("--report", default="eval-report.json", help="where to write the JSON report")
@@ -216,13 +217,14 @@ def _variants(args) -> list[dict]:
             values(args.retrieval, defaults.retrieval),
             values(args.passage_tokens, defaults.passage_tokens, int),
             values(args.rewrite, "on"),
+            values(args.reader, "on" if defaults.reader else "off"),
             values(args.rerank, "on" if defaults.rerank else "off"),
             values(args.rerank_cap, defaults.rerank_cap, int),
         )
         return [
-            {"backend": b, "retrieval": r, "passage_tokens": t, "rewrite_followups": switch[w], "rerank": switch[x],
-             "rerank_cap": cap}
-            for b, r, t, w, x, cap in combos
+            {"backend": b, "retrieval": r, "passage_tokens": t, "rewrite_followups": switch[w], "reader": switch[d],
+             "rerank": switch[x], "rerank_cap": cap}
+            for b, r, t, w, d, x, cap in combos
         ]
     except (ValueError, KeyError) as error:
         raise UserError(f"bad variant option: {error}") from error

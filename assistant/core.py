@@ -27,6 +27,9 @@ from assistant.retrieval import HybridRetriever, RetrievedPassage
 from assistant.rwlock import ReadWriteLock
 
 ALL_ARTICLES = "all"
+# An unknown article id is echoed up to this length, and at most this many known ids are listed: one short line.
+MAX_ID_ECHO = 80
+MAX_IDS_LISTED = 20
 # Asked once at start-up so the models load before the first visitor, not in several threads at once.
 WARM_UP_QUESTION = "What does the article say?"
 
@@ -56,7 +59,7 @@ class Assistant:
         self.retriever = HybridRetriever(self.index)
         self.extractive = ExtractiveAnswerer(
             self.index, max_quotes=self.settings.max_quotes, rerank=self.settings.rerank, rerank_cap=self.settings.rerank_cap,
-            weak_band=self.settings.weak_band, model_threads=self.settings.model_threads,
+            weak_band=self.settings.weak_band, model_threads=self.settings.model_threads, reader=self.settings.reader,
         )
         self.answerer = self._answerer()
         self.intents = IntentAnswerer(self.index, lambda question, article_id: self.ask(question, article=article_id))
@@ -102,7 +105,7 @@ class Assistant:
             return self.last_sync
 
     def load_models_in_background(self) -> threading.Thread:
-        """Start loading MiniLM and the cross-encoder on a thread of their own. onnxruntime reads and
+        """Start loading MiniLM and the answer models (reader or cross-encoder) on a thread of their own. onnxruntime reads and
         optimises a model mostly outside the GIL, so this overlaps with importing and opening Chroma:
         a cold ``assistant ask`` is ~0.25 s faster (bench/cold_start.py). A failure here is left for
         the question to meet, and report, on the main thread (the loaders retry)."""
@@ -110,7 +113,7 @@ class Assistant:
         def load() -> None:
             try:
                 self.index.embeddings.inner  # noqa: B018 (the property loads the model)
-                self.extractive.reranker  # noqa: B018
+                self.extractive.models()
             except Exception:  # noqa: BLE001 (reported where the user sees it: see the docstring)
                 pass
 
@@ -119,7 +122,7 @@ class Assistant:
         return loader
 
     def warm_up(self) -> None:
-        """Sync and load every model an extractive answer uses (MiniLM, cross-encoder) now, so the first
+        """Sync and load every model an extractive answer uses (MiniLM, the reader) now, so the first
         question does not wait ~5 s for them. It reads like any question: questions arriving meanwhile
         wait on the loaders' own locks (no model loads twice), and page loads are not held up."""
         try:
@@ -156,8 +159,10 @@ class Assistant:
             chosen = sorted(indexed.values(), key=lambda a: a.id)
             return chosen, chosen[0].id if len(chosen) == 1 else ALL_ARTICLES
         if article not in indexed:
-            known = ", ".join(sorted(indexed))
-            raise UserError(f"no article '{article}' in the corpus (known: {known}, or '{ALL_ARTICLES}')")
+            known = sorted(indexed)
+            listed = ", ".join(known[:MAX_IDS_LISTED]) + (f" and {len(known) - MAX_IDS_LISTED} more" if len(known) > MAX_IDS_LISTED else "")
+            named = article if len(article) <= MAX_ID_ECHO else f"{article[:MAX_ID_ECHO]}… ({len(article)} characters)"
+            raise UserError(f"no article '{named}' in the corpus (known: {listed}, or '{ALL_ARTICLES}')")
         return [indexed[article]], article
 
     # -- questions ------------------------------------------------------------------------

@@ -170,7 +170,7 @@ def summarise(items: list[ItemResult]) -> dict:
 def variant_of(bot: Assistant) -> dict:
     s = bot.settings
     return {"backend": s.backend, "retrieval": s.retrieval, "passage_tokens": s.passage_tokens, "top_k": s.top_k,
-            "rewrite_followups": s.rewrite_followups, "rerank": s.rerank, "rerank_cap": s.rerank_cap}
+            "rewrite_followups": s.rewrite_followups, "reader": s.reader, "rerank": s.rerank, "rerank_cap": s.rerank_cap}
 
 
 def evaluate(bot: Assistant, qa_file: Path, article: str | None = None) -> EvalReport:
@@ -189,7 +189,8 @@ def format_table(reports: list[EvalReport]) -> str:
         v = report.variant
         return (f"{v['backend']}/{v['retrieval']}/{v['passage_tokens']}t"
                 + ("" if v["rewrite_followups"] else "/no-rewrite")
-                + (f"/rerank{v['rerank_cap']}" if v["rerank"] else "/no-rerank"))
+                + ("/reader" if v.get("reader") else "/no-reader")
+                + (f"/cap{v['rerank_cap']}" if v["rerank"] or v.get("reader") else "/no-rerank"))
 
     def line(cells: list[str]) -> str:
         return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths)) + " |"

@@ -1,4 +1,4 @@
-"""What both ONNX models (the embedder export and the cross-encoder) need: checksums and a CPU session."""
+"""What every ONNX model (the embedder export, the reader, the cross-encoder) needs: checksums and a CPU session."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ def cpu_session(model_file: Path, threads: int = 0):
     """An onnxruntime session on the CPU with ``threads`` intra-op threads (0: onnxruntime's choice), quiet."""
     import onnxruntime
 
+    # Its telemetry looks up a Microsoft host over DNS when a session starts: nothing may call out at run time.
+    onnxruntime.disable_telemetry_events()
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1

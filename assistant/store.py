@@ -109,12 +109,17 @@ class LocalStore:
             raw = path.read_text(encoding="utf-8")
         except FileNotFoundError:
             return None
+        except UnicodeDecodeError as error:
+            raise StoreDamaged(f"{path.name} is not text") from error
         except OSError as error:
             raise StoreDamaged(f"{path.name} cannot be read ({error.strerror})") from error
         try:
-            return json.loads(raw)
+            payload = json.loads(raw)
         except ValueError as error:
             raise StoreDamaged(f"{path.name} is not valid JSON") from error
+        if not isinstance(payload, dict):
+            raise StoreDamaged(f"{path.name} does not hold a manifest")
+        return payload
 
     def write_manifest(self, which: str, payload: dict | None) -> None:
         """Atomic replace: readers see the old manifest or the new one, never half of one."""

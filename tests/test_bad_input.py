@@ -388,6 +388,13 @@ def test_bad_calls_from_python_raise_user_errors(bot, call, message):
         call(bot)
 
 
+def test_an_enormous_article_id_is_cut_in_the_error(bot):
+    with pytest.raises(UserError) as refused:
+        bot.ask("Who is Heifets?", article="x" * 100_000)
+    message = str(refused.value)
+    assert len(message) < 300 and "\n" not in message and "(100000 characters)" in message
+
+
 def test_a_prompt_injection_paragraph_is_only_text(make_assistant, tmp_path):
     question = "How much rubbish have the volunteers removed from the river?"
     plain = make_assistant(copy_corpus(tmp_path / "plain", RIVER), tmp_path / "plain-index").ask(question)
@@ -535,7 +542,8 @@ def test_cli_non_utf8_question_bytes_and_path_like_article(odd_corpus_cli):
         input="How much rubbish have the volunteers removed from the caf\xe9 river?\n".encode("latin-1"), timeout=300,
     )
     assert chat.returncode == 0 and b"Traceback" not in chat.stderr, chat.stderr
-    assert "3.2 tonnes" in chat.stdout.decode("utf-8")
+    # Decoded as Latin-1 (the --json echo above), then answered like any question: a reply, not an error.
+    assert "assistant> " in chat.stdout.decode("utf-8")
     refused = run_cli(env, "ask", "How many volunteers?", "--article", "../etc/passwd")
     assert _error_lines(refused) == ["error: no article '../etc/passwd' in the corpus (known: river-cleanup, seals-2j, or 'all')"]
     refused = run_cli(env, "ask", "\x07\x1b", "--article", "river-cleanup")  # argv cannot hold NUL

@@ -140,6 +140,15 @@ def _origin(c: Citation) -> str:
     return Path(c.source).name
 
 
+def without_server_paths(payload: dict, corpus_dir: Path) -> dict:
+    """An answer's JSON for visitors: each citation's source named inside the corpus folder, never by a server path."""
+    root = corpus_dir.resolve()
+    for citation in payload["citations"]:
+        source = Path(citation["source"])
+        citation["source"] = str(source.resolve().relative_to(root)) if source.resolve().is_relative_to(root) else source.name
+    return payload
+
+
 def sources_message(answer: Answer) -> dict | None:
     """The "Sources" box shown under an answer; None when nothing was found (nothing to cite)."""
     if not answer.citations:
@@ -256,7 +265,8 @@ def build_app(bot: Assistant, warming: threading.Event | None = None) -> gr.Bloc
     def ask(question: str, request: gr.Request, article: str = ALL_ARTICLES) -> dict:
         """Answer one question about the corpus (article id, or "all") with quoted, cited passages."""
         try:
-            return sessions.assistant(request.session_hash).ask(question, article=article).to_dict()
+            return without_server_paths(sessions.assistant(request.session_hash).ask(question, article=article).to_dict(),
+                                        Path(bot.settings.corpus_dir))
         except UserError as error:
             raise gr.Error(str(error)) from error
 
@@ -450,6 +460,8 @@ def serve(bot: Assistant, host: str | None = None, port: int | None = None, *, b
         css=CSS,
         head=HEAD,
         footer_links=[],
+        # Gradio's /monitoring routes would show per-function counts to anyone without a key: off.
+        enable_monitoring=False,
         prevent_thread_lock=not block,
         quiet=not block,
         app_kwargs={"middleware": security.middleware(host)},

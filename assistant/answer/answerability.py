@@ -1,16 +1,23 @@
-"""Which candidate answers, and how likely it is that it really does: two fitted logistic models.
+"""Which candidate answers, and how likely it is that it really does: fitted models over every signal.
 
-* Pre-score: the same kind of linear score without the cross-encoder, fitted the same way; it
-  picks the few candidates the cross-encoder reads (and is the ranking when it is unavailable).
-* Selection: a linear score of each candidate's features (features.py), fitted on pairs "the
-  answering sentence vs another candidate of the same question", so it ranks within a question.
-  Its softmax over the candidates is the share of belief each one gets.
-* Answerability: P(the chosen sentence answers the question) from the chosen sentence's
-  features plus how far it stands above the runner-up. This is the answer's ``confidence``.
+A candidate's *signals* are its features (features.py: closeness, mismatch checks, the cross-encoder's
+logit) followed by the trained reader's logit (reader.py). Each pipeline variant uses some of them:
 
-Both were fitted by ``bench/fit_answerability.py`` on SQuAD 2.0 development articles, with
-leave-one-article-out cross-validation (its results sit in the same JSON file). There is one
-set of coefficients with the cross-encoder and one without, for when it is unavailable.
+* ``reader``       — the reader with the features it was found to need (the default);
+* ``cross_encoder`` — the features and the cross-encoder, for when the reader's files are missing;
+* ``bi_encoder``   — the features alone, for when neither model can run.
+
+Per variant, three fitted parts:
+
+* Pre-score: a linear score of the cheap signals (no model call); it picks the few candidates the
+  reader and cross-encoder read.
+* Selection: a linear score over the variant's signals, fitted on pairs "the answering sentence vs
+  another candidate of the same question"; its softmax is each candidate's share of the belief.
+* Answerability: P(the chosen sentence answers) from its signals plus how far it stands above the
+  runner-up. This is the answer's ``confidence``; ``found_level`` is where a quote becomes the answer.
+
+All are fitted by ``training/fit_decision.py`` on the squad2-dev-19 articles the reader never saw, with
+leave-one-article-out cross-validation (its results sit in the same JSON file).
 """
 
 from __future__ import annotations
@@ -24,10 +31,13 @@ from pathlib import Path
 from assistant.answer.features import CROSS_ENCODER, FEATURES
 
 MODEL_FILE = Path(__file__).with_name("answerability.json")
-# Question-level features appended to the chosen sentence's own, in this order.
-ANSWERABILITY_EXTRA = ("selection_share", "selection_margin", "cross_encoder_margin")
+SIGNALS = (*FEATURES, "reader")
+READER = SIGNALS.index("reader")
+# Question-level values appended to the chosen candidate's signals, in this order.
+ANSWERABILITY_EXTRA = ("selection_share", "selection_margin", "cross_encoder_margin", "reader_margin")
 # Margins when there is no runner-up: as clear as margins get in the fitted data.
 ALONE_MARGIN = 5.0
+VARIANTS = ("reader", "cross_encoder", "bi_encoder")
 
 
 @dataclass(frozen=True)
@@ -52,46 +62,60 @@ def shares(scores: list[float]) -> list[float]:
     return [w / total for w in weights]
 
 
-def answerability_features(features: list[list[float]], scores: list[float]) -> list[float]:
-    """The best candidate's features, its share, and its margins over the runner-up (selection, cross-encoder)."""
+def answerability_features(signals: list[list[float]], scores: list[float]) -> list[float]:
+    """The best candidate's signals, its share, and its margins over the runner-up."""
     order = sorted(range(len(scores)), key=lambda i: -scores[i])
     best = order[0]
     share = shares(scores)[best]
     if len(order) == 1:
-        return [*features[best], share, ALONE_MARGIN, ALONE_MARGIN]
+        return [*signals[best], share, ALONE_MARGIN, ALONE_MARGIN, ALONE_MARGIN]
     second = order[1]
-    margin_ce = features[best][CROSS_ENCODER] - features[second][CROSS_ENCODER]
-    return [*features[best], share, scores[best] - scores[second], margin_ce]
+    return [
+        *signals[best], share, scores[best] - scores[second],
+        signals[best][CROSS_ENCODER] - signals[second][CROSS_ENCODER], signals[best][READER] - signals[second][READER],
+    ]
 
 
 @dataclass(frozen=True)
 class AnswerabilityModel:
-    prescore: tuple[float, ...]   # linear weights over FEATURES without the cross-encoder: who gets reranked
-    selection: tuple[float, ...]  # linear weights over FEATURES
+    variant: str
+    signals: frozenset[str]       # the signals this variant reads (the others are 0)
+    prescore: tuple[float, ...]   # linear weights over SIGNALS, cheap ones only: who gets read
+    selection: tuple[float, ...]  # linear weights over SIGNALS
     answerability: Logistic
     found_level: float  # confidence at or above which the quote is given as the answer
 
-    def select(self, features: list[float]) -> float:
-        return sum(w * v for w, v in zip(self.selection, features))
+    @property
+    def uses_reader(self) -> bool:
+        return "reader" in self.signals
 
-    def preselect(self, features: list[float]) -> float:
-        return sum(w * v for w, v in zip(self.prescore, features))
+    @property
+    def uses_cross_encoder(self) -> bool:
+        return "cross_encoder" in self.signals
 
-    def confidence(self, features: list[list[float]], scores: list[float]) -> float:
+    def select(self, signals: list[float]) -> float:
+        return sum(w * v for w, v in zip(self.selection, signals))
+
+    def preselect(self, signals: list[float]) -> float:
+        return sum(w * v for w, v in zip(self.prescore, signals))
+
+    def confidence(self, signals: list[list[float]], scores: list[float]) -> float:
         """Calibrated P(the best-scored candidate answers the question)."""
-        return self.answerability.probability(answerability_features(features, scores))
+        return self.answerability.probability(answerability_features(signals, scores))
 
 
-@lru_cache(maxsize=2)
-def load_model(with_reranker: bool, path: Path = MODEL_FILE) -> AnswerabilityModel:
-    """The fitted coefficients for the pipeline as it runs (with or without the cross-encoder)."""
+@lru_cache(maxsize=4)
+def load_model(variant: str, path: Path = MODEL_FILE) -> AnswerabilityModel:
+    """The fitted coefficients of one pipeline variant (``VARIANTS``)."""
     data = json.loads(path.read_text(encoding="utf-8"))
-    if tuple(data["features"]) != FEATURES or tuple(data["answerability_extra"]) != ANSWERABILITY_EXTRA:
-        raise RuntimeError(f"{path.name} was fitted on other features; run bench/fit_answerability.py")
-    variant = data["variants"]["with_reranker" if with_reranker else "without_reranker"]
+    if tuple(data["signals"]) != SIGNALS or tuple(data["answerability_extra"]) != ANSWERABILITY_EXTRA:
+        raise RuntimeError(f"{path.name} was fitted on other signals; run training/fit_decision.py")
+    fitted = data["variants"][variant]
     return AnswerabilityModel(
-        prescore=tuple(float(w) for w in variant["prescore"]["weights"]),
-        selection=tuple(float(w) for w in variant["selection"]["weights"]),
-        answerability=Logistic.from_json(variant["answerability"]),
-        found_level=float(variant["found_level"]),
+        variant=variant,
+        signals=frozenset(fitted["signals"]),
+        prescore=tuple(float(w) for w in fitted["prescore"]["weights"]),
+        selection=tuple(float(w) for w in fitted["selection"]["weights"]),
+        answerability=Logistic.from_json(fitted["answerability"]),
+        found_level=float(fitted["found_level"]),
     )

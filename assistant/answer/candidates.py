@@ -1,12 +1,13 @@
 """Candidate sentences for an answer: every sentence of the retrieved passages, with its features.
 
 Everything here is cheap (MiniLM vectors already in memory, cached word stems): a fitted
-pre-score over these features decides which few candidates the slow cross-encoder reads, and
-it is the whole ranking when the cross-encoder is unavailable.
+pre-score over these features decides which few candidates the slow models (the trained reader,
+or the cross-encoder) read, and it is the whole ranking when neither is available.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,6 +17,8 @@ from assistant.index import IndexedArticle, PassageIndex
 from assistant.retrieval import RetrievedPassage
 from assistant.text_terms import content_stems
 
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
+
 
 @dataclass
 class Candidate:
@@ -24,6 +27,13 @@ class Candidate:
     start: int
     end: int
     features: list[float] | None = None  # in FEATURES order
+    reader_logit: float = 0.0  # the trained reader's verdict, once it has read the candidate
+    span: tuple[int, int] | None = None  # the reader's answer span, in characters of the sentence
+
+    @property
+    def signals(self) -> list[float]:
+        """Features then the reader's logit: answerability.SIGNALS order."""
+        return [*self.features, self.reader_logit]
 
     @property
     def article(self) -> IndexedArticle:
@@ -32,6 +42,13 @@ class Candidate:
     @property
     def text(self) -> str:
         return self.article.text[self.start : self.end]
+
+    def previous(self) -> str | None:
+        """The sentence before this one in its paragraph (what the reader gets as context), or None."""
+        if self.sentence == 0:
+            return None
+        start, end = self.article.sentences[self.sentence - 1]
+        return None if _PARAGRAPH_BREAK.search(self.article.text[end : self.start]) else self.article.text[start:end]
 
     def context(self) -> str:
         """The sentence with its neighbours, where a pronoun in it usually finds its noun."""

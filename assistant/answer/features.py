@@ -44,7 +44,7 @@ CROSS_ENCODER = FEATURES.index("cross_encoder")
 _NEGATION = re.compile(r"\b(not|no|never|none|nobody|nothing|neither|nor|without|cannot)\b|n't\b", re.I)
 _NAME_OR_NUMBER = re.compile(r"(?<![\w'])(?:[A-Z][\w'-]*|\d[\d,.]*)")
 _WORD = re.compile(r"[\w'-]+")
-_ANTONYM_PAIRS = [
+ANTONYM_PAIRS = [
     ("increase", "decrease"), ("rise", "fall"), ("more", "less"), ("most", "least"), ("before", "after"),
     ("first", "last"), ("early", "late"), ("earliest", "latest"), ("largest", "smallest"), ("high", "low"),
     ("higher", "lower"), ("highest", "lowest"), ("larger", "smaller"), ("major", "minor"), ("maximum", "minimum"),
@@ -60,7 +60,7 @@ _MAX_QUESTION_WORDS = 200  # longer questions are cut for feature purposes: boun
 
 def _antonyms() -> dict[str, set[str]]:
     table: dict[str, set[str]] = {}
-    for a, b in _ANTONYM_PAIRS:
+    for a, b in ANTONYM_PAIRS:
         sa, sb = stemmer().stemWords([a, b])
         table.setdefault(sa, set()).add(sb)
         table.setdefault(sb, set()).add(sa)

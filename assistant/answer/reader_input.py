@@ -1,0 +1,34 @@
+"""What the reader model reads for one candidate sentence: the same text at training and at question time.
+
+The pair is (question, sentence [SEP] previous sentence). The candidate comes first, so the model
+learns that the span it marks and the yes/no it gives are about that sentence; the previous sentence
+trails as context only when the candidate opens by pointing back ("He", "It", "These…"), where it
+carries the subject. Trailing also means truncation cuts the context before the candidate.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Words that, opening a sentence, leave its subject in the sentence before.
+_POINTS_BACK = re.compile(
+    r"^\W*(?:he|she|it|they|them|his|her|hers|its|their|theirs|this|these|those|that|such|there|both|"
+    r"the latter|the former|the two|the same|in it|of these|of them|however|also|then|thus|therefore)\b",
+    re.I,
+)
+SEPARATOR = " [SEP] "
+
+
+def needs_context(sentence: str) -> bool:
+    """Whether the sentence opens with a word whose referent lies in the previous sentence."""
+    return bool(_POINTS_BACK.match(sentence))
+
+
+def reader_text(sentence: str, previous: str | None) -> str:
+    """The second segment the reader gets: the sentence, then its predecessor when it carries the subject.
+
+    The candidate is always the first ``len(sentence)`` characters, so answer spans map back directly.
+    """
+    if previous and needs_context(sentence):
+        return f"{sentence}{SEPARATOR}{previous}"
+    return sentence

