@@ -18,6 +18,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
+export ORT_DISABLE_TELEMETRY := 1
 
 .PHONY: help run test setup browser index clean distclean
 

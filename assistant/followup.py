@@ -103,6 +103,9 @@ def _head(text: str) -> str:
     return text[: cut if cut > 0 else _SCAN]
 
 
+_BOLD = re.compile(r"\*\*([^*]+)\*\*")
+
+
 def _tokens(text: str) -> list[str]:
     return _TOKEN.findall(_head(text))
 
@@ -324,7 +327,9 @@ class _Turn:
 
     def __init__(self, question: str, answer: str):
         self.question = _tokens(question)
-        self.answer = _tokens(answer)
+        # The answer's words without its Markdown bold; the bold span itself is the reader's answer.
+        self.answer = _tokens(answer.replace("**", ""))
+        bold = _BOLD.search(answer)
         asked = _asked_phrase(self.question)
         self.asked_noun = _head_noun(asked) if asked else ""
         opened = _skip_opener(self.question)
@@ -332,7 +337,8 @@ class _Turn:
         if asked and be_question and asked[0].lower() not in _DETERMINERS:
             typed = asked  # "What is ketamine?" names its thing already; "What was the heaviest item?" does not
         else:
-            typed = _entity_of_type(self.answer, self.asked_noun) if asked else []
+            typed = (_entity_of_type(self.answer, self.asked_noun) if asked else []) or (
+                _tokens(bold.group(1)) if bold and asked else [])
         self.entity = [] if _looks_like_person(typed) else typed
         # For "that"/"this": what the question asked to identify, as the answer named it.
         self.focus = self.entity or (asked if be_question else [])

@@ -15,6 +15,7 @@ import http.client
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import textwrap
@@ -313,7 +314,10 @@ def test_no_connection_leaves_loopback_over_a_whole_visit(tmp_path):
     port = free_port()
     command = ["strace", "-f", "-qq", "-e", "trace=connect,sendto,sendmsg,sendmmsg", "-o", str(log),
                ASSISTANT, "--corpus-dir", str(corpus), "--data-dir", str(tmp_path / "index"), "serve", "--port", str(port)]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    started = time.monotonic()
+    # A session of its own, so nothing is left behind if the server will not stop.
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
     try:
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline and process.poll() is None:
@@ -335,9 +339,20 @@ def test_no_connection_leaves_loopback_over_a_whole_visit(tmp_path):
             expect(page.locator("#article h2")).to_have_text("Harbour seals return", timeout=ANSWER_TIMEOUT)
             _ask(page, "How many harbour seals were counted in May?", "41")
             browser.close()
+        # onnxruntime's telemetry uploader first sends about 30 s after start: keep the server up past that.
+        time.sleep(max(0.0, started + 45 - time.monotonic()))
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        # Stop the server, not its tracer: what it sends while shutting down is on record too (onnxruntime's
+        # telemetry looked its host up at exit as well as at start).
+        children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+        server = [int(pid) for pid in children.read_text().split()] if children.exists() else []
+        for pid in server:
+            os.kill(pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=30)
     calls = log.read_text(encoding="utf-8", errors="replace")
     assert "connect(" in calls  # the trace saw the server's own sockets: it was really watching
     assert outbound_calls(calls) == []
