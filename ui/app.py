@@ -144,8 +144,9 @@ def without_server_paths(payload: dict, corpus_dir: Path) -> dict:
     """An answer's JSON for visitors: each citation's source named inside the corpus folder, never by a server path."""
     root = corpus_dir.resolve()
     for citation in payload["citations"]:
-        source = Path(citation["source"])
-        citation["source"] = str(source.resolve().relative_to(root)) if source.resolve().is_relative_to(root) else source.name
+        path = Path(citation["source"])
+        source = path.resolve()
+        citation["source"] = str(source.relative_to(root)) if source.is_relative_to(root) else path.name
     return payload
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.answer.reader_input import reader_text
+from assistant.answer.reader_input import candidate_tokens, reader_text
 from assistant.config import bundled_model_path
 from assistant.onnx_runtime import cpu_session, sha256_file
 
@@ -65,8 +65,8 @@ class Reader:
 
 def _best_span(encoding, starts: np.ndarray, ends: np.ndarray, sentence_chars: int) -> tuple[int, int] | None:
     """The highest-scoring start <= end within the candidate sentence, as character offsets into it."""
-    allowed = np.array([t == 1 and not s and a < b <= sentence_chars for t, s, (a, b)
-                        in zip(encoding.type_ids, encoding.special_tokens_mask, encoding.offsets)])
+    allowed = np.zeros(len(encoding.ids), dtype=bool)
+    allowed[candidate_tokens(encoding, sentence_chars)] = True
     if not allowed.any():
         return None
     start_scores = np.where(allowed, starts, -np.inf)

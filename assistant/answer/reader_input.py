@@ -32,3 +32,11 @@ def reader_text(sentence: str, previous: str | None) -> str:
     if previous and needs_context(sentence):
         return f"{sentence}{SEPARATOR}{previous}"
     return sentence
+
+
+def candidate_tokens(encoding, sentence_chars: int) -> list[int]:
+    """Indices of the word pieces of the candidate sentence in an encoded (question, ``reader_text``) pair:
+    the second segment before its context. Answer spans are learnt and read only there."""
+    return [i for i, (type_id, (start, end), special) in enumerate(zip(encoding.type_ids, encoding.offsets,
+                                                                        encoding.special_tokens_mask))
+            if type_id == 1 and not special and start < end <= sentence_chars]
