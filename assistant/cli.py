@@ -101,8 +101,11 @@ def _assistant(args, embeddings=None, **variant):
 
 
 def _report_problems(bot) -> None:
+    """Files skipped (warnings) and files read with a change (notes), on stderr."""
     for problem in bot.last_sync.problems if bot.last_sync else []:
         _say(f"warning: {problem}", file=sys.stderr, keep="")
+    for notice in bot.last_sync.notices if bot.last_sync else []:
+        _say(f"note: {notice}", file=sys.stderr, keep="")
 
 
 def _format_answer(answer) -> str:

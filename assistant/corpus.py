@@ -43,6 +43,7 @@ class Article:
     path: Path
     text: str
     sha256: str
+    notices: tuple[str, ...] = ()  # what reading changed, said once when the file is read (one line each)
 
     @property
     def version(self) -> str:
@@ -57,6 +58,11 @@ class CorpusProblem:
 
     def __str__(self) -> str:
         return f"skipped {escape_control_characters(self.path.name)}: {self.reason}"
+
+
+def read_with_notices(article: Article) -> list[str]:
+    """One line per change reading made to the file ("read notes.txt: 1 byte ... shown as \ufffd")."""
+    return [f"read {escape_control_characters(article.path.name)}: {notice}" for notice in article.notices]
 
 
 class ArticleLoadError(UserError):
@@ -101,8 +107,15 @@ def _split_title(body: str, fallback: str) -> tuple[str, str]:
 
 
 def decode_text(raw: bytes) -> str:
+    """Text from bytes (see ``decode_text_with_notices``), without the notices."""
+    return decode_text_with_notices(raw)[0]
+
+
+def decode_text_with_notices(raw: bytes) -> tuple[str, list[str]]:
     """Text from bytes: UTF-8 (a few stray bytes are read as Windows-1252 one by one, the rest stays UTF-8),
-    UTF-16 with or without a BOM, else Windows-1252. Raises ArticleLoadError for anything that is not text."""
+    UTF-16 with or without a BOM, else Windows-1252. Bytes no encoding defines become U+FFFD and terminal
+    codes (colours, titles, bells) are dropped, each with a notice: a pasted byte or a coloured log must not
+    cost the whole article. Raises ArticleLoadError for anything that is not text."""
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         text = _strict(raw, "utf-16")
     elif utf16 := _utf16_without_bom(raw):
@@ -111,14 +124,26 @@ def decode_text(raw: bytes) -> str:
         raise ArticleLoadError("binary data, not text")
     else:
         text = _lenient_utf8(raw.removeprefix(b"\xef\xbb\xbf"))
+    text, terminal_codes = _TERMINAL_CODES.subn("", text)
     unprintable = len(_UNPRINTABLE.findall(text))
     if "\x00" in text or unprintable > _MAX_UNPRINTABLE_SHARE * len(text):
         raise ArticleLoadError("binary data, not text")
-    return text
+    notices = []
+    if replaced := text.count("\ufffd"):
+        notices.append(f"{_count(replaced, 'byte')} that no text encoding defines shown as \ufffd")
+    if terminal_codes:
+        notices.append(f"{_count(terminal_codes, 'terminal control code')} (colours, titles, bells) removed")
+    return text, notices
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'s' if number != 1 else ''}"
 
 
 _UNPRINTABLE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\ufffd]")
 _STRAY_BYTE = re.compile(r"[\udc80-\udcff]")
+# ANSI/VT sequences (CSI, as ESC [ or the one-byte C1 form, and OSC up to its terminator) and the bell.
+_TERMINAL_CODES = re.compile(r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x07")
 
 
 def _strict(raw: bytes, encoding: str) -> str:
@@ -142,7 +167,7 @@ def _utf16_without_bom(raw: bytes) -> str | None:
 
 
 def _lenient_utf8(raw: bytes) -> str:
-    """UTF-8 when it is mostly UTF-8; otherwise the whole file as Windows-1252."""
+    """UTF-8 when it is mostly UTF-8; otherwise the whole file as Windows-1252 (its five undefined bytes as U+FFFD)."""
     text = raw.decode("utf-8", "surrogateescape")
     stray = len(_STRAY_BYTE.findall(text))
     if not stray:
@@ -150,10 +175,7 @@ def _lenient_utf8(raw: bytes) -> str:
     decoded_non_ascii = len(text) - len(text.encode("ascii", "ignore")) - stray
     if decoded_non_ascii >= stray:  # "Café" written in UTF-8 plus one Latin-1 byte pasted in
         return _STRAY_BYTE.sub(lambda m: bytes([ord(m.group()) - 0xDC00]).decode("cp1252", "replace"), text)
-    try:
-        return raw.decode("cp1252")
-    except UnicodeDecodeError as error:
-        raise ArticleLoadError("not text (neither UTF-8, UTF-16 nor Windows-1252)") from error
+    return raw.decode("cp1252", "replace")
 
 
 # Every pattern's variable part excludes its own delimiters, so a scan from one delimiter stops at the next one:
@@ -290,14 +312,15 @@ def load_article(path: Path) -> Article:
     suffix = path.suffix.lower()
     fallback_title = remove_control_characters(path.stem.replace("_", " ").replace("-", " ")).strip().capitalize()
     known_title = url = None
+    notices: list[str] = []
     if suffix == ".pdf":
         raw, known_title = _pdf_text(raw_bytes)
-    elif suffix in (".html", ".htm"):
-        raw, known_title, url = _html_text(decode_text(raw_bytes))
-    elif suffix in (".md", ".markdown"):
-        raw = markdown_to_text(decode_text(raw_bytes))
     else:
-        raw = decode_text(raw_bytes)
+        raw, notices = decode_text_with_notices(raw_bytes)
+        if suffix in (".html", ".htm"):
+            raw, known_title, url = _html_text(raw)
+        elif suffix in (".md", ".markdown"):
+            raw = markdown_to_text(raw)
     if len(raw) > MAX_ARTICLE_CHARS:
         raise ArticleLoadError(f"too long ({len(raw):,} characters of text; at most {MAX_ARTICLE_CHARS:,})")
     cleaned = clean_text(raw)
@@ -318,6 +341,7 @@ def load_article(path: Path) -> Article:
         path=path,
         text=body,
         sha256=content_digest(raw_bytes),
+        notices=tuple(notices),
     )
 
 

