@@ -101,7 +101,9 @@ def _assistant(args, embeddings=None, **variant):
 
 
 def _report_problems(bot) -> None:
-    """Files skipped (warnings) and files read with a change (notes), on stderr."""
+    """Files skipped and a disk refusing writes (warnings), files read with a change (notes), on stderr."""
+    if bot.last_sync and bot.last_sync.disk:
+        _say(f"warning: {bot.last_sync.disk}", file=sys.stderr, keep="")
     for problem in bot.last_sync.problems if bot.last_sync else []:
         _say(f"warning: {problem}", file=sys.stderr, keep="")
     for notice in bot.last_sync.notices if bot.last_sync else []:
@@ -186,6 +188,8 @@ def _index(args) -> int:
     from assistant.index import tqdm_progress
 
     report = bot.sync(progress=tqdm_progress)
+    if report.disk:
+        raise UserError(report.disk)
     _report_problems(bot)
     print(f"indexed {len(bot.index.articles)} article(s): {report.summary()}")
     return EXIT_OK

@@ -26,7 +26,7 @@ from assistant.config import Settings
 from assistant.corpus import Article, CorpusProblem, content_digest, corpus_files, load_articles, read_with_notices
 from assistant.errors import UserError
 from assistant.onnx_embeddings import export, load_export
-from assistant.store import BUILDING, LIVE, StoreDamaged, open_store, probe, short_reason, timestamped
+from assistant.store import BUILDING, LIVE, StoreDamaged, disk_condition, open_store, probe, short_reason, timestamped
 
 log = logging.getLogger(__name__)
 
@@ -167,6 +167,7 @@ class SyncReport:
     notices: list[str] = field(default_factory=list)  # files read with a change (corpus.read_with_notices)
     texts_embedded: int = 0
     recovered: str | None = None  # one line: the store was damaged, moved aside and rebuilt
+    disk: str | None = None  # one line: the disk refused writes; the index as it was answers
 
     @property
     def changed(self) -> bool:
@@ -288,17 +289,23 @@ class PassageIndex:
 
     # -- health -------------------------------------------------------------------------------------
     def _damage_in(self, generation: Generation) -> str | None:
-        """Why a generation's store cannot answer as its manifest says (None when it can)."""
+        """Why a generation's store cannot answer as its manifest says (None when it can). A disk that
+        refuses writes is not damage: an intact store is then read from a private copy (read-only)."""
         if not generation.articles:
             return None
         try:
             self.backing.check_files(generation.name)
             expected = sum(a.record_count for a in generation.articles.values())
             probe(self.store_for(generation), expected)
-        except StoreDamaged as error:
-            return str(error)
         except Exception as error:  # opening a garbage database fails before any probe
-            return short_reason(error)
+            condition = disk_condition(error)
+            if condition is None:
+                return str(error) if isinstance(error, StoreDamaged) else short_reason(error)
+            if self.backing.disk_trouble is None and self.backing.read_only_for(generation.name, condition):
+                self._stores = {}
+                return self._damage_in(generation)
+            raise UserError(f"cannot open the index in {self.data_dir}: the disk {condition} "
+                            f"({short_reason(error)}); nothing was moved") from error
         return None
 
     def _recover(self, reason: str) -> str:
@@ -358,10 +365,22 @@ class PassageIndex:
     def _sync_store(self, corpus_dir: Path, report: SyncReport, progress, exclusive) -> SyncReport:
         target = self.building or self.live
         to_index = self._plan(corpus_dir, target, report)
+        if self.backing.disk_trouble:
+            report.disk = (f"the disk holding {self.data_dir} {self.backing.disk_trouble}: answering from the "
+                           "index as it is, read-only; nothing new is indexed")
         if not self.backing.writable:
             self._refuse_writes(to_index, report)
             return report
-        self._apply(target, to_index, report, progress, exclusive)
+        try:
+            self._apply(target, to_index, report, progress, exclusive)
+        except Exception as error:
+            condition = disk_condition(error)
+            if condition is None:
+                raise
+            report.disk = (f"indexing stopped: the disk holding {self.data_dir} {condition}; "
+                           "the index as it was keeps answering")
+            log.warning("index: %s", report.disk)
+            return report
         if self.building is not None:
             with exclusive():
                 self._promote()
@@ -397,8 +416,9 @@ class PassageIndex:
 
     def _refuse_writes(self, to_index: list[Article], report: SyncReport) -> None:
         """A read-only data dir: answer from the index as it is, and say what could not be indexed."""
+        why = f"the disk {self.backing.disk_trouble}" if self.backing.disk_trouble else "is read-only"
         for article in to_index:
-            report.problems.append(CorpusProblem(article.path, f"not indexed: the data dir {self.data_dir} is read-only"))
+            report.problems.append(CorpusProblem(article.path, f"not indexed: the data dir {self.data_dir} {why}"))
         report.removed = []
 
     def _apply(self, target: Generation, to_index: list[Article], report: SyncReport, progress, exclusive) -> None:

@@ -17,9 +17,11 @@ another process wrote after it loaded).
 from __future__ import annotations
 
 import atexit
+import errno
 import json
 import os
 import shutil
+import sqlite3
 import tempfile
 import time
 from pathlib import Path
@@ -80,6 +82,34 @@ def probe(collection, expected_records: int) -> None:
         raise StoreDamaged(short_reason(error)) from error
 
 
+# The disk refusing a write (full, not allowed, failing) is not damage: an intact store is never moved aside for it.
+_DISK_ERRNOS = {
+    errno.ENOSPC: "is full", errno.EDQUOT: "is over its quota", errno.EROFS: "is mounted read-only",
+    errno.EACCES: "may not be written", errno.EPERM: "may not be written", errno.EIO: "reports I/O errors",
+}
+# Chroma passes SQLite's errors on as text ("error returned from database: (code: 13) database or disk is full").
+_DISK_MESSAGES = {
+    "disk is full": "is full", "no space left": "is full", "quota exceeded": "is over its quota",
+    "readonly database": "may not be written", "read-only file system": "is mounted read-only",
+    "permission denied": "may not be written", "disk i/o error": "reports I/O errors",
+}
+
+
+def disk_condition(error: BaseException | None) -> str | None:
+    """"is full", "may not be written", ... when ``error`` (or one it was raised from) is the disk
+    refusing to write; None for anything else."""
+    seen = 0
+    while error is not None and seen < 10:
+        if isinstance(error, OSError) and error.errno in _DISK_ERRNOS:
+            return _DISK_ERRNOS[error.errno]
+        text = str(error).lower()
+        for words, condition in _DISK_MESSAGES.items():
+            if words in text:
+                return condition
+        error, seen = error.__cause__ or error.__context__, seen + 1
+    return None
+
+
 def timestamped(prefix: str) -> str:
     return f"{prefix}-{time.strftime('%Y%m%d-%H%M%S')}-{os.urandom(2).hex()}"
 
@@ -93,12 +123,28 @@ class LocalStore:
         self.data_dir = Path(data_dir)
         self._readonly_copies: dict[str, Path] = {}
         self._retired: list[tuple[float, object]] = []  # (when, chromadb System) replaced, not yet stopped
+        self.disk_trouble: str | None = None  # why the disk refused Chroma (disk_condition); then read-only
 
     @property
     def writable(self) -> bool:
         """The data dir (or, before it exists, the nearest folder above it) may be written to."""
+        if self.disk_trouble:
+            return False
         existing = next(p for p in (self.data_dir, *self.data_dir.parents) if p.exists())
         return os.access(existing, os.W_OK | os.X_OK)
+
+    def read_only_for(self, generation: str, condition: str) -> bool:
+        """The disk refused to let Chroma open the generation: when its database passes SQLite's own
+        check, answer from a private copy from now on (True); a store that fails the check is damaged."""
+        database = self.folder(generation) / "chroma.sqlite3"
+        try:
+            with sqlite3.connect(f"file:{database}?mode=ro&immutable=1", uri=True) as connection:
+                intact = connection.execute("PRAGMA quick_check").fetchone() == ("ok",)
+        except sqlite3.Error:
+            intact = False
+        if intact:
+            self.disk_trouble = condition
+        return intact
 
     def manifest_path(self, which: str) -> Path:
         return self.data_dir / f"{which}.json"
@@ -111,8 +157,8 @@ class LocalStore:
             return None
         except UnicodeDecodeError as error:
             raise StoreDamaged(f"{path.name} is not text") from error
-        except OSError as error:
-            raise StoreDamaged(f"{path.name} cannot be read ({error.strerror})") from error
+        except OSError as error:  # the disk's trouble (permissions, I/O), not the manifest's: nothing is moved
+            raise UserError(f"cannot read {path} ({error.strerror}); nothing was moved") from error
         try:
             payload = json.loads(raw)
         except ValueError as error:
@@ -129,8 +175,12 @@ class LocalStore:
             return
         self.data_dir.mkdir(parents=True, exist_ok=True)
         temporary = path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
-        os.replace(temporary, path)
+        try:
+            temporary.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
+            os.replace(temporary, path)
+        except OSError:
+            temporary.unlink(missing_ok=True)  # a full disk leaves no half-written manifest behind
+            raise
 
     def stamp(self):
         try:
@@ -212,6 +262,11 @@ class ServerStore:
 
     remote = True
     writable = True
+    disk_trouble = None  # the server's disk is the server's to report
+
+    def read_only_for(self, generation: str, condition: str) -> bool:
+        """A server's store cannot be copied here: a disk condition there is reported, never worked around."""
+        return False
 
     def __init__(self, url: str):
         import chromadb

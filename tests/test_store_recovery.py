@@ -226,3 +226,92 @@ def test_a_read_only_data_dir_answers_but_does_not_index(corpus_dir, data_dir, m
     [line] = message_lines(indexed.stderr)
     assert line.startswith("error: the data dir") and "read-only" in line
     assert sorted((p.relative_to(data_dir), p.stat().st_mtime_ns) for p in data_dir.rglob("*")) == files_before
+
+
+# -- the disk refusing writes is not damage -----------------------------------------------------------------
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 40 MB tmpfs of the test's own (needs root, as `make setup` runs): a disk that can really fill up."""
+    mount_point = tmp_path / "disk"
+    mount_point.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=40m", "tmpfs", str(mount_point)],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({mounted.stderr.strip()[:80]}): needs root")
+    yield mount_point
+    subprocess.run(["umount", "-l", str(mount_point)], check=True)
+
+
+def index_files(data_dir: Path) -> list[Path]:
+    """The store and its manifests (not the embedding model's export, a cache the CLI tries to write)."""
+    return sorted(p.relative_to(data_dir) for p in data_dir.rglob("*") if "onnx-minilm" not in p.parts)
+
+
+def fill(disk: Path) -> None:
+    """Write until the disk refuses: from here on every write on it fails with ENOSPC."""
+    with (disk / "filler").open("wb") as filler:
+        try:
+            while True:
+                filler.write(b"\0" * (1024 * 1024))
+                filler.flush()
+        except OSError:
+            pass
+    assert shutil.disk_usage(disk).free < 64 * 1024
+
+
+def test_a_full_disk_answers_from_the_intact_store_and_moves_nothing(corpus_dir, small_disk, make_assistant):
+    """Before: ``ask`` on a full disk failed with an internal ENOSPC and moved the intact store aside."""
+    data_dir = small_disk / "index"
+    make_assistant(corpus_dir, data_dir).sync()
+    files_before = index_files(data_dir)
+    fill(small_disk)
+    (corpus_dir / "late.txt").write_text("A late arrival\n\nThe harbour festival in Kelso drew nine thousand visitors "
+                                         "this summer, organisers said.\n", encoding="utf-8")
+    cli = ["--corpus-dir", str(corpus_dir), "--data-dir", str(data_dir)]
+    asked = run_cli(*cli, "ask", QUESTION)
+    indexed = run_cli(*cli, "index")
+    assert asked.returncode == 0, asked.stderr
+    assert ANSWER_WORDS in asked.stdout.replace("**", "")
+    assert f"warning: the disk holding {data_dir} is full: answering from the index as it is" in asked.stderr
+    assert indexed.returncode == 2
+    [line] = message_lines(indexed.stderr)
+    assert line.startswith(f"error: the disk holding {data_dir} is full")
+    assert index_files(data_dir) == files_before  # nothing moved aside
+
+
+def test_indexing_on_a_full_disk_stops_in_one_line_and_the_index_keeps_answering(corpus_dir, small_disk, make_assistant):
+    data_dir = small_disk / "index"
+    bot = make_assistant(corpus_dir, data_dir)
+    assert_answers_from_the_article(bot)
+    fill(small_disk)
+    sentence = "The harbour festival in Kelso drew nine thousand visitors this summer, organisers said. "
+    (corpus_dir / "festival.txt").write_text("Festival\n\n" + sentence * 2000, encoding="utf-8")
+    report = bot.sync(progress=None)
+    assert report.disk == (f"indexing stopped: the disk holding {data_dir} is full; "
+                           "the index as it was keeps answering")
+    assert_answers_from_the_article(bot)
+    assert not list(data_dir.glob("damaged-*")) and not list(data_dir.glob("*.tmp"))
+    (small_disk / "filler").unlink()  # space again: the next process finds the index intact and adds the article
+    again = make_assistant(corpus_dir, data_dir)
+    report = again.sync(progress=None)
+    assert report.recovered is None and report.disk is None and "festival" in report.added
+    assert_answers_from_the_article(again)
+
+
+@pytest.mark.parametrize(("error", "condition"), [
+    (OSError(28, "No space left on device"), "is full"),
+    (OSError(5, "Input/output error"), "reports I/O errors"),
+    (OSError(13, "Permission denied"), "may not be written"),
+    (RuntimeError("error returned from database: (code: 13) database or disk is full"), "is full"),
+    (RuntimeError("attempt to write a readonly database"), "may not be written"),
+    (RuntimeError("file is not a database"), None),
+    (OSError(2, "No such file or directory"), None),
+])
+def test_disk_conditions_are_told_from_damage(error, condition):
+    from assistant.store import disk_condition
+
+    wrapped = ValueError("probe failed")
+    wrapped.__cause__ = error
+    assert disk_condition(error) == condition
+    assert disk_condition(wrapped) == condition

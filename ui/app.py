@@ -7,6 +7,7 @@ Everything here is presentation. Questions, history and re-scans go straight to 
 from __future__ import annotations
 
 import errno
+import json
 import re
 import socket
 import sys
@@ -42,6 +43,8 @@ SUGGESTION_CHIPS = 5
 BROWSER_STORAGE_KEY = "article-assistant-chats"
 MAX_SAVED_ARTICLES = 20
 MAX_SAVED_MESSAGES = 200
+# All kept chats together, in characters of JSON: every page event sends them back (security.PAGE_EVENT_BYTES).
+MAX_SAVED_CHARS = 1_000_000
 STATIC = Path(__file__).resolve().parent / "static"
 # System fonts: the web font Gradio bundles lacks some bold glyphs (a bold "A" falls back to another
 # font), and system fonts need no download.
@@ -201,6 +204,7 @@ def _status(bot: Assistant) -> str:
     if report:
         parts += [f"{len(ids)} {name}" for name, ids in
                   (("added", report.added), ("updated", report.updated), ("removed", report.removed)) if ids]
+        parts += [report.disk] if report.disk else []
         parts += [str(problem) for problem in report.problems] + report.notices
     return _escape("; ".join(parts))  # file names are not Markdown
 
@@ -215,6 +219,27 @@ def _plain(messages: list[dict]) -> list[dict]:
     kept = [{**m, "content": m["content"] if isinstance(m["content"], str) else
              "".join(part.get("text", "") for part in m["content"] if isinstance(part, dict))} for m in messages]
     return kept[-MAX_SAVED_MESSAGES:]
+
+
+def _within_budget(chats: dict[str, list[dict]]) -> dict[str, list[dict]]:
+    """The chats cut to MAX_SAVED_CHARS: the oldest articles' chats go first, then the oldest messages of
+    the newest one, so what the browser keeps (and sends back) stays bounded."""
+    sizes = {article: [len(json.dumps(m, ensure_ascii=False)) for m in messages] for article, messages in chats.items()}
+    total = sum(map(sum, sizes.values()))
+    kept = dict(chats)
+    for article in list(kept)[:-1]:
+        if total <= MAX_SAVED_CHARS:
+            break
+        total -= sum(sizes.pop(article))
+        del kept[article]
+    if total > MAX_SAVED_CHARS and kept:
+        newest = list(kept)[-1]
+        cut = 0
+        while total > MAX_SAVED_CHARS and cut < len(sizes[newest]):
+            total -= sizes[newest][cut]
+            cut += 1
+        kept[newest] = kept[newest][cut:]
+    return kept
 
 
 class _EmbeddingProgress:
@@ -248,7 +273,7 @@ def build_app(bot: Assistant, warming: threading.Event | None = None) -> gr.Bloc
             yield "", messages
             return
         history = history_pairs(messages)
-        messages = [*messages, {"role": "user", "content": _escape(question)}]
+        messages = [*messages[-MAX_SAVED_MESSAGES:], {"role": "user", "content": _escape(question)}]
         yield "", messages
         text = ""
         try:
@@ -269,7 +294,8 @@ def build_app(bot: Assistant, warming: threading.Event | None = None) -> gr.Bloc
             return without_server_paths(sessions.assistant(request.session_hash).ask(question, article=article).to_dict(),
                                         Path(bot.settings.corpus_dir))
         except UserError as error:
-            raise gr.Error(str(error)) from error
+            # The caller gets the one line; the server's log gets nothing (a refused input is not a fault).
+            raise gr.Error(str(error), print_exception=False) from error
 
     def choose_backend(backend: str, request: gr.Request) -> str:
         """This session answers with ``backend`` from the next question on, after one quick probe of it."""
@@ -332,7 +358,7 @@ def build_app(bot: Assistant, warming: threading.Event | None = None) -> gr.Bloc
         if article:
             chats.pop(article, None)
             chats[article] = _plain(messages)
-        return {"article": article, "chats": dict(list(chats.items())[-MAX_SAVED_ARTICLES:])}
+        return {"article": article, "chats": _within_budget(dict(list(chats.items())[-MAX_SAVED_ARTICLES:]))}
 
     def on_page_load(saved: dict | None) -> tuple:
         """The corpus as it is now, the article this browser had open, and whether the models still load."""
@@ -466,7 +492,7 @@ def serve(bot: Assistant, host: str | None = None, port: int | None = None, *, b
         enable_monitoring=False,
         prevent_thread_lock=not block,
         quiet=not block,
-        app_kwargs={"middleware": security.middleware(host)},
+        app_kwargs={"middleware": security.middleware(host, bot.settings.max_upload_mb)},
         max_file_size=security.max_upload(bot.settings.max_upload_mb),
         allowed_paths=[],
         blocked_paths=[str(Path(bot.settings.corpus_dir).resolve()), str(Path(bot.settings.data_dir).resolve())],
