@@ -69,18 +69,32 @@ def _segments(text: str) -> Iterator[tuple[int, int]]:
         yield start, end
 
 
+# A run of tiny sentences ("Ok." on 200,000 lines: 209,523 texts to embed, 40 minutes) is one unit, up to
+# MERGED_RUN_CHARS long. A tiny sentence between ordinary ones stays a sentence of its own.
+TINY_SENTENCE_CHARS = 12
+MERGED_RUN_CHARS = 240
+
+
 def sentence_spans(text: str) -> list[Span]:
-    """Sentence boundaries in ``text``, trimmed of surrounding white space."""
-    spans = []
-    for segment_start, segment_end in _segments(text):
+    """Sentence boundaries in ``text``, trimmed of surrounding white space; runs of tiny sentences are
+    merged into units (see TINY_SENTENCE_CHARS)."""
+    spans: list[Span] = []
+    run_open = False  # the last unit is a run of tiny sentences that may grow (across paragraphs too:
+    for segment_start, segment_end in _segments(text):  # cleaning makes every short line a paragraph)
         for piece in _segmenter().segment(text[segment_start:segment_end]):
             start, end = segment_start + piece.start, segment_start + piece.end
             while start < end and text[start].isspace():
                 start += 1
             while end > start and text[end - 1].isspace():
                 end -= 1
-            if end > start:
+            if end <= start:
+                continue
+            tiny = end - start < TINY_SENTENCE_CHARS
+            if tiny and run_open and end - spans[-1].start <= MERGED_RUN_CHARS:
+                spans[-1] = Span(spans[-1].start, end)
+            else:
                 spans.append(Span(start, end))
+            run_open = tiny and spans[-1].end - spans[-1].start < MERGED_RUN_CHARS
     return spans
 
 

@@ -36,6 +36,11 @@ EMBED_BATCH = 16
 # While indexing many articles, the manifest (which holds every article's text) is written at most this
 # often: a crash loses at most this much work, and 1,000 articles do not rewrite it 1,000 times.
 COMMIT_SECONDS = 1.0
+# Per-article budgets (docs/limits.md). The largest article allowed (1,000,000 characters) makes ~10,000
+# passages and sentences and embeds in ~3 minutes on 2 cores; one over either budget is skipped with the
+# limit it passed, and the other articles are still indexed.
+MAX_TEXTS_PER_ARTICLE = 20_000
+MAX_EMBED_SECONDS = 600.0
 # How often a question checks whether another process changed the index (a stat, or one request to a server).
 FOLLOW_SECONDS = 0.25
 
@@ -155,6 +160,10 @@ class Generation:
     @staticmethod
     def new() -> Generation:
         return Generation(timestamped("g"))
+
+
+class ArticleOverBudget(Exception):
+    """An article passed a per-article budget; ``str()`` is the one-line reason it is skipped with."""
 
 
 @dataclass
@@ -436,7 +445,12 @@ class PassageIndex:
         committed_at = time.monotonic()
         for article in to_index:
             previous = target.articles.get(article.id)
-            indexed = self._add_article(target, article, progress)
+            try:
+                indexed = self._add_article(target, article, progress)
+            except ArticleOverBudget as error:
+                report.problems.append(CorpusProblem(article.path, str(error)))
+                self._superseded.append(article.version)  # what it wrote so far goes with the replaced versions
+                continue
             target.articles = {**target.articles, article.id: indexed}
             report.texts_embedded += indexed.record_count  # counted here: questions embed meanwhile too
             (report.updated if previous else report.added).append(article.id)
@@ -491,21 +505,31 @@ class PassageIndex:
         metadatas = [{**common, "kind": "passage", "n": p.n, "start": p.start, "end": p.end} for p in passages]
         metadatas += [{**common, "kind": "sentence", "n": i, "start": s.start, "end": s.end} for i, s in enumerate(sentences)]
         ids = [f"{article.version}:p{p.n}" for p in passages] + [f"{article.version}:s{i}" for i in range(len(sentences))]
+        if len(texts) > MAX_TEXTS_PER_ARTICLE:
+            raise ArticleOverBudget(f"too many pieces to embed ({len(texts):,} passages and sentences; "
+                                    f"at most {MAX_TEXTS_PER_ARTICLE:,})")
         bar = progress(len(texts), f"embedding {article.id}") if progress else None
         collection = self.store_for(target)
-        # Batches never mix passages with sentences: a short sentence batched with passages is padded
-        # to passage length (bench/index_build.py: +22% model throughput when kept apart).
-        for low, high in ((0, len(passages)), (len(passages), len(texts))):
-            for begin in range(low, high, EMBED_BATCH):
-                batch = slice(begin, min(begin + EMBED_BATCH, high))
-                collection.upsert(
-                    ids=ids[batch], embeddings=self.embeddings.embed_documents(texts[batch]),
-                    documents=texts[batch], metadatas=metadatas[batch],
-                )
-                if bar is not None:
-                    bar.update(len(texts[batch]))
-        if bar is not None:
-            bar.close()
+        began, done = time.monotonic(), 0
+        try:
+            # Batches never mix passages with sentences: a short sentence batched with passages is padded
+            # to passage length (bench/index_build.py: +22% model throughput when kept apart).
+            for low, high in ((0, len(passages)), (len(passages), len(texts))):
+                for begin in range(low, high, EMBED_BATCH):
+                    if time.monotonic() - began > MAX_EMBED_SECONDS:
+                        raise ArticleOverBudget(f"embedding took over {MAX_EMBED_SECONDS:,.0f} s (stopped after "
+                                                f"{done:,} of {len(texts):,} passages and sentences)")
+                    batch = slice(begin, min(begin + EMBED_BATCH, high))
+                    collection.upsert(
+                        ids=ids[batch], embeddings=self.embeddings.embed_documents(texts[batch]),
+                        documents=texts[batch], metadatas=metadatas[batch],
+                    )
+                    done += len(texts[batch])
+                    if bar is not None:
+                        bar.update(len(texts[batch]))
+        finally:
+            if bar is not None:
+                bar.close()
         return IndexedArticle(
             id=article.id,
             title=article.title,

@@ -91,6 +91,7 @@ BAD_ENTRIES = {
     "copy-link.txt": ("link to zz-good.txt", "a link to zz-good.txt, which is read already"),
     "broken-link.txt": ("link to nothing", "a broken link"),
     "pipe.txt": ("fifo", "not a regular file"),
+    "empty-spans.html": ("19 MB of empty spans", "too much markup (1,450,004 tags; at most 200,000)"),
 }
 
 
@@ -108,6 +109,8 @@ def _make_entry(folder: Path, name: str, content, outside: Path) -> None:
         with path.open("wb") as file:  # sparse: the size is what matters, and it is checked before reading
             file.seek(50 * 2**20 - 1)
             file.write(b"x")
+    elif content == "19 MB of empty spans":  # took 55 s to give 53 characters
+        path.write_text("<html><body>" + "<span></span>" * 725_000 + "</body></html>", encoding="utf-8")
     elif content == "2 MB line":
         path.write_text(("harbour seals and sandbanks " * 80_000)[:2_000_000], encoding="utf-8")
     elif content == "folder":
@@ -581,6 +584,45 @@ def _error_lines(result: subprocess.CompletedProcess) -> list[str]:
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
     return [line for line in result.stderr.splitlines() if not line.startswith("warning: ")]
+
+
+def test_runs_of_tiny_sentences_are_embedded_as_a_few_units(make_assistant, tmp_path):
+    """200,000 lines of "Ok." were 209,523 texts to embed (40 minutes); a run of tiny sentences is one unit now."""
+    corpus = copy_corpus(tmp_path / "corpus", RIVER)
+    (corpus / "oks.txt").write_text("Ok then\n\n" + "Ok.\n" * 20_000, encoding="utf-8")
+    bot = make_assistant(corpus, tmp_path / "index")
+    report = bot.sync(progress=None)
+    assert sorted(report.added) == ["oks", "river-cleanup"]
+    oks = bot.index.articles["oks"]
+    assert len(oks.sentences) <= 500 and report.texts_embedded < 1_500  # 20,000+ before
+    assert all(oks.text[start:end].startswith("Ok.") for start, end in oks.sentences)
+    assert oks.text[oks.sentences[0][0] : oks.sentences[0][1]].count("Ok.") > 20
+    assert bot.ask("How much rubbish have the volunteers removed from the river?", article="river-cleanup").found
+
+
+def test_an_article_over_its_budgets_is_skipped_with_the_limit_and_the_others_index(make_assistant, tmp_path, monkeypatch):
+    import assistant.index as index
+
+    corpus = copy_corpus(tmp_path / "corpus", RIVER)
+    (corpus / "long.txt").write_text("A long one\n\n" + "The harbour seals rested on the sandbank at noon. " * 300,
+                                     encoding="utf-8")
+    monkeypatch.setattr(index, "MAX_TEXTS_PER_ARTICLE", 200)
+    bot = make_assistant(corpus, tmp_path / "index")
+    report = bot.sync(progress=None)
+    assert report.added == ["river-cleanup"]
+    [problem] = report.problems
+    assert problem.path.name == "long.txt" and problem.reason.startswith("too many pieces to embed (")
+    assert problem.reason.endswith(" passages and sentences; at most 200)")
+
+    monkeypatch.setattr(index, "MAX_TEXTS_PER_ARTICLE", 20_000)
+    monkeypatch.setattr(index, "MAX_EMBED_SECONDS", 0.0)  # every article passes it at its first batch
+    (corpus / "late.txt").write_text(GOOD_TEXT, encoding="utf-8")
+    report = bot.sync(progress=None)
+    assert report.added == [] and {p.path.name for p in report.problems} == {"long.txt", "late.txt"}
+    assert all("embedding took over 0 s (stopped after 0 of" in p.reason for p in report.problems)
+    records = bot.index.store.count()
+    assert records == bot.index.articles["river-cleanup"].record_count  # nothing half-written stays behind
+    assert bot.ask("How much rubbish have the volunteers removed from the river?", article="river-cleanup").found
 
 
 def test_ctrl_c_stops_indexing_a_long_article_within_seconds(tmp_path):
