@@ -182,6 +182,8 @@ def _chat(args) -> int:
 
 def _index(args) -> int:
     bot = _assistant(args)
+    if bot.settings.read_only:
+        raise UserError("ASSISTANT_READ_ONLY is set: this process only reads the index; index where the indexer runs")
     bot.index.ensure_writable()
     if args.rebuild or bot.index.rebuild_unfinished:  # an interrupted rebuild resumes where it stopped
         bot.index.rebuild()

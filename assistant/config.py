@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     corpus_dir: Path = _default_corpus_dir()
     data_dir: Path = PROJECT_ROOT / ".assistant-index"
     chroma_url: str = ""  # http://host:port of a Chroma server holding the index; empty: a store in data_dir
+    # Answer from the index another process keeps, never scanning the corpus nor writing the index: the
+    # servers beside one indexer on a shared Chroma server (docs/deploy.md). They follow its new versions.
+    read_only: bool = False
     backend: Literal["extractive", "openai", "ollama", "llamacpp"] = "extractive"
     embedding_model: str = ""  # a local folder; empty means the bundled MiniLM
     passage_tokens: int = Field(128, ge=16, le=4096)

@@ -101,7 +101,10 @@ class Assistant:
         time; questions keep answering while it embeds, and wait only while it drops what they may be
         reading (see ``PassageIndex.sync``)."""
         with self._syncing:
-            self.last_sync = self.index.sync(Path(self.settings.corpus_dir), progress=progress, exclusive=self._lock.write)
+            if self.settings.read_only:  # the indexer keeps the index; questions follow its manifest
+                self.last_sync = SyncReport()
+            else:
+                self.last_sync = self.index.sync(Path(self.settings.corpus_dir), progress=progress, exclusive=self._lock.write)
             return self.last_sync
 
     def load_models_in_background(self) -> threading.Thread:

@@ -136,3 +136,47 @@ def test_an_unreachable_server_is_one_line(tmp_path, corpus_dir):
     assert result.returncode == 2
     [line] = result.stderr.strip().splitlines()
     assert line.startswith("error: cannot reach the Chroma server at http://127.0.0.1:")
+
+
+def test_two_read_only_servers_answer_the_version_one_indexer_wrote(tmp_path, chroma_url):
+    """docs/deploy.md's layout on one machine: `assistant index` writes, two `assistant serve` processes
+    with ASSISTANT_READ_ONLY=1 answer over HTTP, and both follow a new version of an article."""
+    from test_request_limits import ask_over_rest
+
+    corpus, data = tmp_path / "towns", tmp_path / "data"
+    write_generated_corpus(corpus, 2)
+    assert cli(corpus, data, chroma_url, "index").returncode == 0
+    env = {**ENV, "ASSISTANT_CHROMA_URL": chroma_url, "ASSISTANT_READ_ONLY": "1"}
+    ports = [free_port(), free_port()]
+    servers = [subprocess.Popen([sys.executable, "-m", "assistant", "--corpus-dir", str(corpus), "--data-dir", str(data),
+                                 "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True, start_new_session=True) for port in ports]
+    question, town = "Who is the mayor of Townsend0001?", "town-0001"
+    try:
+        for port, server in zip(ports, servers):
+            deadline = time.monotonic() + 180
+            while True:
+                assert server.poll() is None, server.stderr.read()
+                try:
+                    status, body = ask_over_rest(port, question, town)
+                    break
+                except OSError:
+                    assert time.monotonic() < deadline, "server not up"
+                    time.sleep(0.5)
+            assert status == 200 and generated_article(1).mayor in body, body[:300]
+        path = corpus / f"{town}.txt"
+        path.write_text(path.read_text(encoding="utf-8").replace(generated_article(1).mayor, "Zora Quill"), encoding="utf-8")
+        indexed = cli(corpus, data, chroma_url, "index")
+        assert indexed.returncode == 0 and "1 updated" in indexed.stdout, indexed.stderr
+        time.sleep(1.0)
+        for port in ports:
+            status, body = ask_over_rest(port, question, town)
+            assert status == 200 and "Zora Quill" in body and generated_article(1).mayor not in body, body[:300]
+        # a reader never writes: an index command under the same settings is refused in one line
+        refused = subprocess.run([sys.executable, "-m", "assistant", "--corpus-dir", str(corpus), "--data-dir", str(data),
+                                  "index"], env=env, capture_output=True, text=True, timeout=120)
+        assert refused.returncode == 2 and refused.stderr.strip().startswith("error: ASSISTANT_READ_ONLY is set")
+    finally:
+        for server in servers:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=60)

@@ -65,11 +65,11 @@ def _post(port: int, path: str, declared: int | None, body_bytes: int, chunk: by
         connection.close()
 
 
-def _ask(port: int, question: str) -> tuple[int, str]:
-    """Gradio's two-step call to ``/ask``: the event, then its result stream."""
+def ask_over_rest(port: int, question: str, article: str = "all") -> tuple[int, str]:
+    """Gradio's two-step call to ``/ask``: the event, then its result stream (status, the stream's text)."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     try:
-        connection.request("POST", "/gradio_api/call/ask", body=json.dumps({"data": [question, "all"]}),
+        connection.request("POST", "/gradio_api/call/ask", body=json.dumps({"data": [question, article]}),
                            headers={"Content-Type": "application/json"})
         response = connection.getresponse()
         body = response.read().decode()
@@ -96,7 +96,7 @@ def served(tmp_path_factory):
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline and process.poll() is None:
         try:
-            if _ask(port, "Who is Boris Heifets?")[0] == 200:
+            if ask_over_rest(port, "Who is Boris Heifets?")[0] == 200:
                 break
         except OSError:
             time.sleep(0.5)
@@ -121,7 +121,7 @@ def test_bodies_over_a_routes_limit_are_refused_before_they_are_read(served):
 
 def test_a_hundred_bad_requests_leave_memory_and_log_as_they_were(served):
     port, process, log = served
-    assert _ask(port, "How many participants were in the study?")[0] == 200
+    assert ask_over_rest(port, "How many participants were in the study?")[0] == 200
     before_rss, before_log = _rss_mib(process.pid), log.stat().st_size
     too_long_question = "Why " * 7000  # 28,000 characters: under the body limit, over the question's
     for i in range(100):
@@ -131,7 +131,7 @@ def test_a_hundred_bad_requests_leave_memory_and_log_as_they_were(served):
         elif kind == 1:
             assert _post(port, "/gradio_api/queue/join", None, 25 * MB) in (413, None)
         elif kind == 2:
-            status, body = _ask(port, too_long_question)
+            status, body = ask_over_rest(port, too_long_question)
             assert status == 200 and "too long" in body and "Why Why Why" not in body
         else:
             assert _post(port, "/gradio_api/call/ask", 20_000, 20_000, chunk=b"{" * 20_000) in (400, 422)
@@ -142,5 +142,5 @@ def test_a_hundred_bad_requests_leave_memory_and_log_as_they_were(served):
     assert len(written) < 100 * 50 * 4, len(written)  # a line or so per refusal, not the bodies
     assert "aaaa" not in written and "Why Why" not in written and "{{{{" not in written
     assert "refused a request body of 209,715,200 bytes to /gradio_api/call/ask" in written
-    status, body = _ask(port, "How many participants were in the study?")
+    status, body = ask_over_rest(port, "How many participants were in the study?")
     assert status == 200 and "event: complete" in body, body[:300]

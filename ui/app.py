@@ -13,6 +13,7 @@ import socket
 import sys
 import threading
 from collections.abc import Iterator
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 import gradio as gr
@@ -21,8 +22,10 @@ from assistant.answer.model import Answer, Citation
 from assistant.core import ALL_ARTICLES, Assistant
 from assistant.corpus import SUPPORTED_SUFFIXES
 from assistant.errors import UserError
+from assistant.questions import normalise_question
 from assistant.uploads import add_upload
 from ui import security
+from ui.admission import Admission
 from ui.article_pane import article_html, citation_href
 from ui.sessions import SessionBackends, probe
 
@@ -56,15 +59,19 @@ HEAD = (f"<style>{(STATIC / 'page-global.css').read_text(encoding='utf-8')}</sty
         f"<script>{(STATIC / 'page.js').read_text(encoding='utf-8')}</script>")
 # Gradio scrolls the chat before the Sources box has finished drawing, which leaves it cut off.
 SCROLL_TO_END = "() => setTimeout(() => document.querySelector('#chat .bubble-wrap')?.scrollTo({top: 1e9}), 500)"
-# Gradio's queue runs each event group with its own number of workers. Questions (chat and /ask) share
-# QUESTION_WORKERS: the Assistant's read lock lets them run side by side, and an answer is ~0.1 s of
-# mostly ONNX/torch work that releases the GIL, so a few workers keep both cores busy while the others
-# stream. Re-scans and backend switches run one at a time (the write lock excludes questions anyway);
-# page loads have their own group, so a busy question queue never stalls opening the page. At most
-# QUEUE_SIZE events wait; beyond that a visitor is told the queue is full rather than waiting minutes.
+# Gradio's queue runs each event group with its own number of workers. Quoted answers (chat and /ask) are
+# admitted by ui/admission.py: QUESTION_WORKERS answer at once (the Assistant's read lock lets them run side
+# by side, and an answer is ~0.1 s of mostly ONNX work that releases the GIL, so a few keep both cores
+# busy), and a question that could not be answered within ANSWER_WITHIN_SECONDS is told "busy" at once.
+# Gradio's own group is wider (QUESTION_EVENTS) so that questions reach that check instead of waiting in
+# its queue; answers from an LLM server wait on the network and keep to that group's limit. Re-scans and
+# backend switches run one at a time (the write lock excludes questions anyway); page loads have their own
+# group, so a busy question queue never stalls opening the page. At most QUEUE_SIZE events wait.
 QUESTION_WORKERS = 4
+QUESTION_EVENTS = 16
+ANSWER_WITHIN_SECONDS = 5.0
 QUEUE_SIZE = 200
-QUESTIONS = {"concurrency_id": "questions", "concurrency_limit": QUESTION_WORKERS}
+QUESTIONS = {"concurrency_id": "questions", "concurrency_limit": QUESTION_EVENTS}
 INDEX_CHANGES = {"concurrency_id": "index", "concurrency_limit": 1}
 PAGE_LOADS = {"concurrency_id": "page", "concurrency_limit": QUESTION_WORKERS}
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~$&])")
@@ -264,6 +271,23 @@ def build_app(bot: Assistant, warming: threading.Event | None = None) -> gr.Bloc
     Launch it with ``theme=THEME, css=CSS, head=HEAD`` (``serve`` does): Gradio 6 takes them at launch.
     """
     sessions = SessionBackends(bot)
+    admission = Admission(QUESTION_WORKERS, ANSWER_WITHIN_SECONDS)
+
+    def admitted(session: str | None) -> AbstractContextManager:
+        """A slot for a quoted answer (CPU work on this machine); an LLM's answer is waited for elsewhere."""
+        return admission.admit() if sessions.backend(session) == "extractive" else nullcontext()
+
+    def answer_events(session: str | None, question: str, article: str | None, history) -> Iterator:
+        """The answer's stream: a quoted answer (~0.1 s) is worked out inside its slot, then streamed; an
+        LLM's streams as it comes. A question that cannot be asked is refused before it takes a slot."""
+        normalise_question(question)
+        assistant = sessions.assistant(session)
+        if sessions.backend(session) != "extractive":
+            yield from assistant.stream(question, article=article, history=history)
+            return
+        with admission.admit():
+            events = list(assistant.stream(question, article=article, history=history))
+        yield from events
 
     def chat(question: str, messages: list[dict], article: str | None,
              request: gr.Request) -> Iterator[tuple[str, list[dict]]]:
@@ -277,7 +301,7 @@ def build_app(bot: Assistant, warming: threading.Event | None = None) -> gr.Bloc
         yield "", messages
         text = ""
         try:
-            for event in sessions.assistant(request.session_hash).stream(question, article=article, history=history):
+            for event in answer_events(request.session_hash, question, article, history):
                 if isinstance(event, Answer):
                     reply = {"role": "assistant", "content": linked_answer_markdown(event)}
                     boxes = [box for box in (note_message(event), sources_message(event)) if box]
@@ -291,8 +315,10 @@ def build_app(bot: Assistant, warming: threading.Event | None = None) -> gr.Bloc
     def ask(question: str, request: gr.Request, article: str = ALL_ARTICLES) -> dict:
         """Answer one question about the corpus (article id, or "all") with quoted, cited passages."""
         try:
-            return without_server_paths(sessions.assistant(request.session_hash).ask(question, article=article).to_dict(),
-                                        Path(bot.settings.corpus_dir))
+            normalise_question(question)  # a refused question never waits for a slot
+            with admitted(request.session_hash):
+                answer = sessions.assistant(request.session_hash).ask(question, article=article)
+            return without_server_paths(answer.to_dict(), Path(bot.settings.corpus_dir))
         except UserError as error:
             # The caller gets the one line; the server's log gets nothing (a refused input is not a fault).
             raise gr.Error(str(error), print_exception=False) from error
@@ -320,6 +346,9 @@ def build_app(bot: Assistant, warming: threading.Event | None = None) -> gr.Bloc
         """Check an uploaded file, put it in the corpus, index it, and select it (or say why not)."""
         if not upload:
             return gr.Dropdown(**_picker(bot, current)), _status(bot), "", None
+        if bot.settings.read_only:
+            note = f"{UPLOAD_REFUSED} this server only reads the index: add articles where the indexer runs."
+            return gr.Dropdown(**_picker(bot, current)), _status(bot), note, None
         try:
             saved = add_upload(Path(upload), Path(upload).name, Path(bot.settings.corpus_dir),
                                bot.settings.max_upload_mb, replace=replace)

@@ -1,0 +1,79 @@
+"""Admission under overload (ui/admission.py): real threads doing timed work, no server.
+
+The figures for a real server under an open-loop arrival rate are bench/capacity.py's; here the rule
+itself is checked: a question is admitted only if it can be answered within the bound, the others are
+told "busy" at once, and nothing waits past the bound.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from ui.admission import Admission, Busy
+
+WORK_SECONDS = 0.2
+
+
+def _visitors(admission: Admission, count: int) -> list[tuple[str, float]]:
+    """``count`` questions arriving together; each: ("answered" or "busy", seconds until its reply)."""
+    results: list[tuple[str, float]] = []
+    lock = threading.Lock()
+    start = threading.Barrier(count)
+
+    def visit() -> None:
+        start.wait()
+        began = time.monotonic()
+        try:
+            with admission.admit():
+                time.sleep(WORK_SECONDS)
+            outcome = "answered"
+        except Busy:
+            outcome = "busy"
+        with lock:
+            results.append((outcome, time.monotonic() - began))
+
+    threads = [threading.Thread(target=visit) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return results
+
+
+def test_overload_is_told_busy_at_once_and_the_admitted_are_answered_within_the_bound():
+    admission = Admission(slots=2, max_seconds=1.0, first_estimate=WORK_SECONDS)
+    results = _visitors(admission, 40)
+    answered = [seconds for outcome, seconds in results if outcome == "answered"]
+    busy = [seconds for outcome, seconds in results if outcome == "busy"]
+    assert len(results) == 40
+    # 2 slots x 0.2 s, admitted up to 0.8 of the 1 s bound: about 8 are answered in time, the rest cannot be
+    assert 4 <= len(answered) <= 12 and len(busy) == 40 - len(answered)
+    assert max(answered) < 1.0 + 0.5  # the bound, plus scheduling slack on a busy machine
+    assert max(busy) < 0.5  # refused at once, not after waiting
+    assert admission.refused == len(busy)
+
+
+def test_below_capacity_everyone_is_answered():
+    admission = Admission(slots=4, max_seconds=5.0, first_estimate=WORK_SECONDS)
+    results = _visitors(admission, 8)
+    assert [outcome for outcome, _ in results] == ["answered"] * 8
+
+
+def test_the_answer_time_estimate_follows_the_measured_answers():
+    admission = Admission(slots=1, max_seconds=5.0, first_estimate=2.0)
+    for _ in range(20):
+        with admission.admit():
+            time.sleep(0.01)
+    assert admission.answer_seconds < 0.1
+
+
+def test_busy_is_a_one_line_user_error():
+    admission = Admission(slots=1, max_seconds=0.1, first_estimate=1.0)
+    with pytest.raises(Busy) as refused:
+        with admission.admit():
+            pass
+    message = str(refused.value)
+    assert "\n" not in message and "busy" in message and "try again" in message
