@@ -29,8 +29,9 @@ help:
 	@echo "make index      sync corpus/ into the index"
 	@echo "make clean      remove the index and caches (keeps .venv); make distclean also removes .venv"
 
+# The demo opens on the shipped article, whatever is uploaded next to it.
 run: $(STAMP)
-	$(BIN)/assistant serve
+	ASSISTANT_DEFAULT_ARTICLE=$${ASSISTANT_DEFAULT_ARTICLE:-ketamine-opioid} $(BIN)/assistant serve
 
 test: setup
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)

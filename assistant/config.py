@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     corpus_dir: Path = _default_corpus_dir()
     data_dir: Path = PROJECT_ROOT / ".assistant-index"
     chroma_url: str = ""  # http://host:port of a Chroma server holding the index; empty: a store in data_dir
+    # The article a new visitor of the web page sees first (an article id); empty or unknown: the first by id.
+    default_article: str = ""
     # Answer from the index another process keeps, never scanning the corpus nor writing the index: the
     # servers beside one indexer on a shared Chroma server (docs/deploy.md). They follow its new versions.
     read_only: bool = False

@@ -63,7 +63,7 @@ def add_upload(upload: Path, name: str, corpus_dir: Path, max_mb: int, replace: 
         try:
             load_article(staging)
         except ArticleLoadError as error:
-            raise UserError(f"{target.name} was not added: {error}") from error
+            raise UserError(f"{target.name}: {error}") from error
         os.replace(staging, target)
     finally:
         staging.unlink(missing_ok=True)

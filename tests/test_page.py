@@ -171,7 +171,7 @@ def test_upload_selects_the_new_article_and_switching_keeps_histories_apart(serv
     binary = tmp_path / "notes.txt"
     binary.write_bytes(bytes(range(256)) * 64)
     page.locator("#upload input[type=file]").set_input_files(str(binary))
-    expect(page.locator("#upload-note")).to_contain_text("Not added: notes.txt was not added", timeout=ANSWER_TIMEOUT)
+    expect(page.locator("#upload-note")).to_contain_text("Not added: notes.txt: binary data, not text", timeout=ANSWER_TIMEOUT)
     assert sorted(p.name for p in web_corpus.iterdir()) == before
 
     good = tmp_path / "seed library.txt"
@@ -207,7 +207,7 @@ def test_a_backend_that_does_not_answer_shows_a_red_message_for_that_session_onl
     _ask(other, QUESTION, EXPECTED_QUOTE)  # the other session still answers with quotes, no note
     expect(other.locator("#chat")).not_to_contain_text("cannot reach")
     page.get_by_role("button", name="Use quotes instead").click()
-    expect(note).to_contain_text("Now answering with extractive", timeout=ANSWER_TIMEOUT)
+    expect(note).to_contain_text("Now answering with: Quotes from the article (offline).", timeout=ANSWER_TIMEOUT)
     page.context.close()
     other.context.close()
 
@@ -308,4 +308,48 @@ def test_a_cold_server_says_the_model_is_loading_until_it_is_ready(browser, make
         page.context.close()
     finally:
         ready.set()
+        app.close()
+
+
+def test_clear_holds_across_a_reload_and_brings_back_the_overview(server, browser):
+    """Before: Clear emptied the chat, but a reload brought the whole conversation back, and no overview."""
+    from playwright.sync_api import expect
+
+    url, _ = server
+    page = _open(browser, url)
+    expect(page.locator("#article h2")).to_have_text(SEED_TITLE)
+    _ask(page, QUESTION, EXPECTED_QUOTE)
+    page.locator("#chat").get_by_role("button", name=re.compile("^clear", re.I)).click()
+    chat = page.locator("#chat")
+    expect(chat).not_to_contain_text(QUESTION, timeout=ANSWER_TIMEOUT)
+    expect(chat).to_contain_text("In short", timeout=ANSWER_TIMEOUT)
+    page.wait_for_timeout(1000)  # the browser's copy of the chats is written after the overview
+    page.reload()
+    expect(chat).to_contain_text("In short", timeout=ANSWER_TIMEOUT)
+    expect(chat).not_to_contain_text(QUESTION)
+    page.context.close()
+
+
+def test_a_new_visitor_lands_on_the_default_article_then_on_their_own_choice(browser, embedding_model, tmp_path):
+    """Before: a new visitor landed on whichever id sorts first (after two uploads, "Harbour Seals")."""
+    from playwright.sync_api import expect
+
+    from conftest import copy_corpus
+
+    corpus = copy_corpus(tmp_path / "corpus")
+    (corpus / "a-harbour.txt").write_text(NEW_ARTICLE, encoding="utf-8")  # sorts before the shipped article
+    bot = Assistant(corpus_dir=corpus, data_dir=tmp_path / "index", embeddings=embedding_model,
+                    default_article="ketamine-opioid")
+    url, app = _start(bot)
+    try:
+        page = _open(browser, url)
+        picker = page.get_by_role("combobox", name="Article")
+        expect(picker).to_have_value(SEED_TITLE)
+        _choose_article(page, NEW_TITLE)
+        expect(page.locator("#article h2")).to_have_text(NEW_TITLE, timeout=ANSWER_TIMEOUT)
+        page.wait_for_timeout(1000)
+        page.reload()
+        expect(picker).to_have_value(NEW_TITLE, timeout=ANSWER_TIMEOUT)  # the visitor's own choice comes first
+        page.context.close()
+    finally:
         app.close()

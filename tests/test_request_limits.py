@@ -11,7 +11,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import copy_corpus
 from llm_server import free_port
 
 REPO = Path(__file__).resolve().parent.parent
@@ -86,9 +86,7 @@ def ask_over_rest(port: int, question: str, article: str = "all") -> tuple[int, 
 def served(tmp_path_factory):
     """``assistant serve`` over the shipped article, its stderr in a file; the process is the server itself."""
     root = tmp_path_factory.mktemp("limits")
-    corpus = root / "corpus"
-    corpus.mkdir()
-    shutil.copyfile(SEED, corpus / SEED.name)
+    corpus = copy_corpus(root / "corpus", SEED)
     port = free_port()
     log = (root / "server.log").open("w")
     process = subprocess.Popen([ASSISTANT, "--corpus-dir", str(corpus), "--data-dir", str(root / "index"), "serve",

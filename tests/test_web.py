@@ -105,7 +105,7 @@ def test_chat_endpoint_streams_answer_then_sources(client):
 def test_backend_setting_and_fallback_note_in_the_chat(client):
     """Switching to an LLM backend whose server is down: a Note box says so, the quote still comes."""
     try:
-        assert "answering with openai" in client.predict("openai", api_name="/backend")
+        assert "Until it answers, the answers are quotes from the article" in client.predict("openai", api_name="/backend")
         _, messages = client.predict(QUESTION, [], SEED_ID, api_name="/chat")
     finally:
         client.predict("extractive", api_name="/backend")

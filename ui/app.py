@@ -37,6 +37,7 @@ BACKEND_CHOICES = [
     ("Ollama", "ollama"),
     ("Local GGUF (llama.cpp)", "llamacpp"),
 ]
+BACKEND_LABELS = dict((value, label) for label, value in BACKEND_CHOICES)
 ERROR_TITLE = "Could not answer"
 OVERVIEW_TITLE = "In short"
 BACKEND_FAILED = "⚠ **Cannot use this backend:**"
@@ -196,11 +197,12 @@ def history_pairs(messages: list[dict]) -> list[tuple[str, str]]:
 
 
 def _picker(bot: Assistant, current: str | None = None) -> dict:
-    """Dropdown choices as the corpus is now (one article at a time: the pane shows one); keeps the
-    user's pick if it still exists."""
+    """Dropdown choices as the corpus is now (one article at a time: the pane shows one): the user's pick if
+    it still exists, else the default article setting, else the first by id."""
     choices = [(a.title, a.id) for a in bot.articles()]
     values = [value for _, value in choices]
-    return {"choices": choices, "value": current if current in values else (values[0] if values else None)}
+    chosen = next((v for v in (current, bot.settings.default_article) if v in values), values[0] if values else None)
+    return {"choices": choices, "value": chosen}
 
 
 def _status(bot: Assistant) -> str:
@@ -328,8 +330,8 @@ def build_app(bot: Assistant, warming: threading.Event | None = None) -> gr.Bloc
         sessions.choose(request.session_hash, backend)
         failure = probe(bot.settings, backend)
         if failure is None:
-            return _escape(f"Now answering with {backend}.")
-        return f"{BACKEND_FAILED} " + _escape(f"{failure}. Until it answers, answering with {backend} falls back to quotes.")
+            return _escape(f"Now answering with: {BACKEND_LABELS[backend]}.")
+        return f"{BACKEND_FAILED} " + _escape(f"{failure}. Until it answers, the answers are quotes from the article.")
 
     def show_backend_note(note: str) -> tuple[gr.Markdown, gr.Button]:
         """A failed probe is shown in red, with the way back to quotes next to it."""
@@ -381,6 +383,12 @@ def build_app(bot: Assistant, warming: threading.Event | None = None) -> gr.Bloc
         questions = bot.suggestions(article)[:SUGGESTION_CHIPS] if article and article in bot.index.articles else []
         chips = [gr.Button(q, visible=True) for q in questions]
         return chips + [gr.Button(visible=False) for _ in range(SUGGESTION_CHIPS - len(chips))]
+
+    def forget_chat(article: str | None, saved: dict | None) -> dict:
+        """Clear: the article's conversation is gone for good (a reload does not bring it back)."""
+        chats = dict((saved or {}).get("chats") or {})
+        chats.pop(article or "", None)
+        return {"article": article, "chats": chats}
 
     def remember(article: str | None, messages: list[dict], saved: dict | None) -> dict:
         chats = dict((saved or {}).get("chats") or {})
@@ -453,6 +461,9 @@ def build_app(bot: Assistant, warming: threading.Event | None = None) -> gr.Bloc
             ask_and_remember(chip.click(chat, [chip, chatbot, picker], [question, chatbot],
                                         api_visibility="private", **QUESTIONS))
         show_article(picker.input(lambda: None, api_visibility="private"))
+        # After Clear, the conversation starts again as a new one does: with the overview.
+        show_article(chatbot.clear(forget_chat, [picker, saved_chats], [saved_chats], api_visibility="private",
+                                   **PAGE_LOADS))
         show_article(rescan_button.click(rescan, [picker], [picker, status], api_name="rescan", **INDEX_CHANGES))
         show_article(upload.upload(add_article, [upload, replace, picker], [picker, status, upload_note, upload],
                                    api_visibility="private", **INDEX_CHANGES))
