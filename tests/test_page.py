@@ -353,3 +353,52 @@ def test_a_new_visitor_lands_on_the_default_article_then_on_their_own_choice(bro
         page.context.close()
     finally:
         app.close()
+
+
+def test_a_first_launch_serves_the_page_at_once_and_says_it_is_indexing(browser, tmp_path):
+    """Before: on an empty data dir the server refused connections for 15-27 s and printed nothing."""
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    from playwright.sync_api import expect
+
+    from conftest import copy_corpus
+    from llm_server import free_port
+
+    corpus = copy_corpus(tmp_path / "corpus")
+    for n in range(6):  # more to embed than the shipped article alone: the scan outlasts the first page load
+        (corpus / f"extra-{n}.txt").write_text(f"Extra {n}\n\n" + NEW_ARTICLE.split("\n\n", 1)[1] * 8, encoding="utf-8")
+    port = free_port()
+    log = tmp_path / "serve.log"
+    server = subprocess.Popen([str(Path(sys.executable).with_name("assistant")), "--corpus-dir", str(corpus), "--data-dir",
+                               str(tmp_path / "index"), "serve", "--port", str(port)],
+                              stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        started, up_after = time.monotonic(), None
+        while time.monotonic() - started < 120 and server.poll() is None:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5).close()
+                up_after = time.monotonic() - started
+                break
+            except OSError:
+                time.sleep(0.2)
+        assert up_after is not None, log.read_text()
+        page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+        page.goto(f"http://127.0.0.1:{port}/")
+        expect(page.locator("#loading")).to_contain_text("Indexing the article", timeout=ANSWER_TIMEOUT)
+        # when the scan is over, the page fills in by itself
+        expect(page.locator("#article h2")).to_have_text("Extra 0", timeout=180_000)  # first by id
+        expect(page.locator("#chips button").first).to_be_visible(timeout=ANSWER_TIMEOUT)
+        page.context.close()
+        printed = log.read_text()
+        assert "scanning" in printed and "article(s) indexed; loading the models" in printed
+        assert "Running on local URL" in printed and "embedding" in printed  # the progress bar
+    finally:
+        import os
+        import signal
+
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=60)

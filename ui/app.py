@@ -12,6 +12,7 @@ import re
 import socket
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
@@ -22,6 +23,7 @@ from assistant.answer.model import Answer, Citation
 from assistant.core import ALL_ARTICLES, Assistant
 from assistant.corpus import SUPPORTED_SUFFIXES
 from assistant.errors import UserError
+from assistant.index import tqdm_progress
 from assistant.questions import normalise_question
 from assistant.uploads import add_upload
 from ui import security
@@ -58,6 +60,10 @@ THEME = gr.themes.Default(font=["ui-sans-serif", "system-ui", "sans-serif"])
 CSS = (STATIC / "page.css").read_text(encoding="utf-8")
 HEAD = (f"<style>{(STATIC / 'page-global.css').read_text(encoding='utf-8')}</style>"
         f"<script>{(STATIC / 'page.js').read_text(encoding='utf-8')}</script>")
+INDEXING_NOTE = "Indexing the article… the page fills in as soon as it is ready."
+LOADING_NOTE = "Loading the model… a question asked now is answered as soon as it is ready."
+# The first scan finished while this page waited for it: load the page again, now with the corpus.
+RELOAD_WHEN_INDEXED = "(waited, indexed) => { if (waited && indexed) window.location.reload(); }"
 # Gradio scrolls the chat before the Sources box has finished drawing, which leaves it cut off.
 SCROLL_TO_END = "() => setTimeout(() => document.querySelector('#chat .bubble-wrap')?.scrollTo({top: 1e9}), 500)"
 # Gradio's queue runs each event group with its own number of workers. Quoted answers (chat and /ask) are
@@ -397,30 +403,46 @@ def build_app(bot: Assistant, warming: threading.Event | None = None) -> gr.Bloc
             chats[article] = _plain(messages)
         return {"article": article, "chats": _within_budget(dict(list(chats.items())[-MAX_SAVED_ARTICLES:]))}
 
-    def on_page_load(saved: dict | None) -> tuple:
-        """The corpus as it is now, the article this browser had open, and whether the models still load."""
-        wanted = (saved or {}).get("article")
-        loading = warming is not None and not warming.is_set()
-        return (gr.Dropdown(**_picker(bot, wanted)), _status(bot), gr.Accordion(open=_library_needs_a_look(bot)),
-                gr.Markdown(visible=loading), gr.Timer(active=loading))
+    def indexed() -> bool:
+        """The first scan of the corpus is over (``serve`` runs it in the background, after the page is up);
+        a scan that failed is over too: the page then meets its error as before."""
+        return warming is None or bot.last_sync is not None or warming.is_set()
 
-    def check_warm_up() -> tuple[gr.Markdown, gr.Timer]:
-        ready = warming is None or warming.is_set()
-        return gr.Markdown(visible=not ready), gr.Timer(active=not ready)
+    def waiting_note() -> gr.Markdown:
+        """What the page is waiting for, if anything: the index first, then the models."""
+        if not indexed():
+            return gr.Markdown(INDEXING_NOTE, visible=True)
+        return gr.Markdown(LOADING_NOTE, visible=not warming.is_set()) if warming else gr.Markdown(visible=False)
+
+    def on_page_load(saved: dict | None) -> tuple:
+        """The corpus as it is now, the article this browser had open, and what the page still waits for.
+        While the first scan runs, the page shows that instead of waiting for it (the scan may embed for minutes)."""
+        waiting = warming is not None and not warming.is_set()
+        if not indexed():
+            return gr.skip(), "", gr.skip(), waiting_note(), gr.Timer(active=True), True
+        wanted = (saved or {}).get("article")
+        return (gr.Dropdown(**_picker(bot, wanted)), _status(bot), gr.Accordion(open=_library_needs_a_look(bot)),
+                waiting_note(), gr.Timer(active=waiting), False)
+
+    def check_warm_up() -> tuple[gr.Markdown, gr.Timer, bool]:
+        """Every second while the page waits; once indexed, a page that waited for it is loaded again."""
+        return waiting_note(), gr.Timer(active=warming is not None and not warming.is_set()), indexed()
 
     with gr.Blocks(title="Article Assistant", analytics_enabled=False, fill_height=True) as app:
         saved_chats = gr.BrowserState({"article": None, "chats": {}}, storage_key=BROWSER_STORAGE_KEY,
                                       secret=BROWSER_STORAGE_KEY)
         with gr.Row(elem_id="header"):
             gr.Markdown("# Article Assistant", elem_id="brand")
-            picker = gr.Dropdown(label="Article", scale=4, min_width=150, allow_custom_value=True, **_picker(bot))
+            picker = gr.Dropdown(label="Article", scale=4, min_width=150, allow_custom_value=True,
+                                 **(_picker(bot) if indexed() else {"choices": [], "value": None}))
             backend = gr.Dropdown(label="Answering with", choices=BACKEND_CHOICES, value=bot.settings.backend, scale=2,
                                   min_width=150)
         backend_note = gr.Markdown(elem_id="backend-note")
         use_quotes = gr.Button("Use quotes instead", visible=False, variant="primary", size="sm")
-        loading = gr.Markdown("Loading the model… a question asked now is answered as soon as it is ready.",
-                              elem_id="loading", visible=False)
+        loading = gr.Markdown(LOADING_NOTE, elem_id="loading", visible=False)
         warm_up_timer = gr.Timer(1.0, active=False)
+        # Kept in the browser (not gr.State, which stays on the server), so the reload can read them.
+        page_waited, page_indexed = gr.Checkbox(visible=False), gr.Checkbox(visible=False)
         gr.HTML('<div role="tablist" aria-label="Show">'
                 '<button type="button" role="tab" data-pane-tab="article">Article</button>'
                 '<button type="button" role="tab" data-pane-tab="chat">Chat</button></div>', elem_id="pane-tabs")
@@ -437,8 +459,8 @@ def build_app(bot: Assistant, warming: threading.Event | None = None) -> gr.Bloc
                     chips = [gr.Button(visible=False, size="sm", elem_classes=["chip"]) for _ in range(SUGGESTION_CHIPS)]
                 question = gr.Textbox(label="Ask a question", show_label=False, elem_id="question",
                                       placeholder="Ask a question about the article…", submit_btn="Ask", autofocus=True)
-        with gr.Accordion("Library", open=_library_needs_a_look(bot), elem_id="library") as library:
-            status = gr.Markdown(_status(bot), elem_id="status")
+        with gr.Accordion("Library", open=indexed() and _library_needs_a_look(bot), elem_id="library") as library:
+            status = gr.Markdown(_status(bot) if indexed() else "", elem_id="status")
             upload = gr.File(label=f"Add an article (.txt, .md, .html or .pdf; up to {bot.settings.max_upload_mb} MB)", file_count="single",
                              file_types=list(SUPPORTED_SUFFIXES), type="filepath", elem_id="upload")
             replace = gr.Checkbox(label="Replace a file of the same name", value=False)
@@ -470,9 +492,11 @@ def build_app(bot: Assistant, warming: threading.Event | None = None) -> gr.Bloc
         backend.change(choose_backend, [backend], [backend_note], api_name="backend", **INDEX_CHANGES).then(
             show_backend_note, [backend_note], [backend_note, use_quotes], api_visibility="private")
         use_quotes.click(lambda: "extractive", None, [backend], api_visibility="private")
-        show_article(app.load(on_page_load, [saved_chats], [picker, status, library, loading, warm_up_timer],
+        show_article(app.load(on_page_load, [saved_chats], [picker, status, library, loading, warm_up_timer, page_waited],
                               api_visibility="private", **PAGE_LOADS))
-        warm_up_timer.tick(check_warm_up, None, [loading, warm_up_timer], api_visibility="private")
+        warm_up_timer.tick(check_warm_up, None, [loading, warm_up_timer, page_indexed], api_visibility="private",
+                           show_progress="hidden").then(
+            None, [page_waited, page_indexed], js=RELOAD_WHEN_INDEXED, api_visibility="private")
         def forget_session(request: gr.Request) -> None:
             sessions.forget(request.session_hash)
 
@@ -508,17 +532,26 @@ def serve(bot: Assistant, host: str | None = None, port: int | None = None, *, b
     host, port = host or bot.settings.host, port or bot.settings.port
     _check_address(host, port, allow_remote)
     warmed = threading.Event()
-    app = build_app(bot, warming=warmed)
+    say = (lambda line: print(line, file=sys.stderr, flush=True)) if block else (lambda line: None)
 
     def warm_up() -> None:
+        started = time.monotonic()
         try:
+            say(f"scanning {bot.settings.corpus_dir} (new and changed articles are embedded first)")
+            bot.sync(progress=tqdm_progress if block else None)
+            say(f"{len(bot.index.articles)} article(s) indexed; loading the models")
             bot.warm_up()
+            say(f"ready in {time.monotonic() - started:.0f} s")
+        except UserError as error:
+            say(f"error: {error}")
         finally:
             warmed.set()
 
-    # The models load in the background while the page is already served (bench/memory.py: the first
-    # question otherwise waits 5.3 s for them); the page says so meanwhile.
+    # The corpus is scanned and the models load in the background while the page is already served (an
+    # empty data dir took 15-27 s of "connection refused" before, bench/memory.py: the first question waits
+    # 5.3 s for the models); the page says what it waits for meanwhile.
     threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
+    app = build_app(bot, warming=warmed)
     app.launch(
         server_name=host,
         server_port=port,
