@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -402,3 +403,39 @@ def test_a_first_launch_serves_the_page_at_once_and_says_it_is_indexing(browser,
 
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=60)
+
+
+AXE = Path(__file__).with_name("vendor") / "axe-core" / "axe.min.js"  # axe-core 4.14.1 (MPL-2.0), vendored
+
+
+def _axe_violations(page) -> list[str]:
+    """axe-core's critical and serious violations on the page as it is: "rule (impact) × elements"."""
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+                          ".map((v) => [v.id, v.impact, v.nodes.length])")
+    return [f"{rule} ({impact}) x{count}" for rule, impact, count in found if impact in ("critical", "serious")]
+
+
+@pytest.mark.parametrize(("width", "height"), [(1280, 800), (390, 844)], ids=["desktop", "phone"])
+def test_axe_finds_no_critical_or_serious_violation(server, browser, width, height):
+    """Before: Sources' nameless arrow button (critical), a button inside a button (serious), the upload
+    area's "- or -" contrast and a name that is not its visible text (serious)."""
+    from playwright.sync_api import expect
+
+    url, _ = server
+    page = _open(browser, url, width, height)
+    assert _axe_violations(page) == [], "on load"
+    _ask(page, QUESTION, EXPECTED_QUOTE)
+    assert _axe_violations(page) == [], "with an answer"
+    title = page.locator("#chat .thought-group .title").last
+    title.focus()
+    page.keyboard.press("Space")  # the Sources box opens and closes from the keyboard as a button does
+    expect(title).to_have_attribute("aria-expanded", "true")
+    assert _axe_violations(page) == [], "with Sources open"
+    page.keyboard.press("Space")
+    expect(title).to_have_attribute("aria-expanded", "false")
+    page.get_by_text("Library").click()
+    expect(page.locator("#upload")).to_be_visible()
+    assert _axe_violations(page) == [], "with the Library open"
+    assert page.locator("h1").count() == 1
+    page.context.close()

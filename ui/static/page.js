@@ -57,6 +57,15 @@
     if (event.target.closest?.('a[href^="#cite:"]')) tip.hidden = true;
   });
 
+  // Enter and Space work the Sources / Note boxes as they work any button.
+  document.addEventListener("keydown", (event) => {
+    const title = event.target.closest?.("#chat .thought-group .title");
+    if (title && (event.key === "Enter" || event.key === " ")) {
+      event.preventDefault();
+      title.click();
+    }
+  });
+
   document.addEventListener("click", (event) => {
     const link = event.target.closest('a[href^="#cite:"]');
     if (link) {
@@ -82,10 +91,16 @@
     document.querySelectorAll("[data-pane-tab]").forEach((tab) => {
       tab.setAttribute("aria-selected", String(tab.dataset.paneTab === document.body.dataset.pane));
     });
+    // The upload area's name ("Click to upload or drop files") is not its visible text ("Drop File Here - or -
+    // Click to Upload"): voice control users say what they see (axe: label-content-name-mismatch).
+    document.querySelectorAll("#upload button.upload-container[aria-label]").forEach((area) => area.removeAttribute("aria-label"));
     document.querySelectorAll("#chat .thought-group .title").forEach((title) => {
       title.setAttribute("role", "button");
       title.tabIndex = 0;
       title.setAttribute("aria-expanded", String(title.classList.contains("expanded")));
+      // Its arrow is a nameless button inside that button: the title is the one control (axe: button-name,
+      // nested-interactive), so the arrow is taken out of focus and of the accessibility tree.
+      title.querySelectorAll("button:not([inert])").forEach((arrow) => arrow.setAttribute("inert", ""));
     });
   }
   const watch = () => {
