@@ -439,3 +439,29 @@ def test_axe_finds_no_critical_or_serious_violation(server, browser, width, heig
     assert _axe_violations(page) == [], "with the Library open"
     assert page.locator("h1").count() == 1
     page.context.close()
+
+
+LAYOUT = """() => {
+  const box = (selector) => document.querySelector(selector).getBoundingClientRect();
+  const wrap = document.querySelector('#chat .bubble-wrap');
+  return {chat: box('#chat').height, pane: box('#chat-pane').height, chips: box('#chips').height,
+          scrollTop: wrap.scrollTop, viewport: window.innerHeight};
+}"""
+
+
+@pytest.mark.parametrize(("width", "height"), [(1280, 800), (390, 844)], ids=["desktop", "phone"])
+def test_the_conversation_gets_the_room_and_a_new_overview_shows_from_its_top(server, browser, width, height):
+    """Before: desktop chat 350 of 800 px with chips in 3 rows (144 px), the overview scrolled to its
+    end; phone: pickers and tabs took the top 325 px and the chat 331 of 844."""
+    url, _ = server
+    page = _open(browser, url, width, height)
+    page.wait_for_timeout(1500)  # the overview's scroll to its top follows its rendering
+    layout = page.evaluate(LAYOUT)
+    assert layout["chips"] <= 60, layout  # one row, scrolled sideways
+    assert layout["scrollTop"] == 0, layout
+    if width > 700:
+        assert layout["chat"] >= 0.6 * layout["pane"], layout
+    else:
+        assert layout["chat"] >= 0.6 * layout["viewport"], layout
+        assert page.get_by_label("Article").is_visible() and page.get_by_label("Answering with").is_visible()
+    page.context.close()

@@ -64,6 +64,9 @@ INDEXING_NOTE = "Indexing the article… the page fills in as soon as it is read
 LOADING_NOTE = "Loading the model… a question asked now is answered as soon as it is ready."
 # The first scan finished while this page waited for it: load the page again, now with the corpus.
 RELOAD_WHEN_INDEXED = "(waited, indexed) => { if (waited && indexed) window.location.reload(); }"
+# A conversation that is only the overview is shown from its top (Gradio scrolls every update to the end).
+OVERVIEW_FROM_TOP = ("() => setTimeout(() => { const wrap = document.querySelector('#chat .bubble-wrap');"
+                     " if (wrap && wrap.querySelectorAll('.user-row').length === 0) wrap.scrollTo({top: 0}); }, 800)")
 # Gradio scrolls the chat before the Sources box has finished drawing, which leaves it cut off.
 SCROLL_TO_END = "() => setTimeout(() => document.querySelector('#chat .bubble-wrap')?.scrollTo({top: 1e9}), 500)"
 # Gradio's queue runs each event group with its own number of workers. Quoted answers (chat and /ask) are
@@ -470,7 +473,7 @@ def build_app(bot: Assistant, warming: threading.Event | None = None) -> gr.Bloc
         def show_article(event):
             """After the article changes: its pane and conversation (with the overview), then its chips."""
             return event.then(open_article, [picker, saved_chats], [article_pane, chatbot, saved_chats],
-                              api_visibility="private", **PAGE_LOADS).then(
+                              api_visibility="private", **PAGE_LOADS).then(None, js=OVERVIEW_FROM_TOP).then(
                 suggestion_chips, [picker], chips, api_visibility="private", **QUESTIONS)
 
         def ask_and_remember(event):
