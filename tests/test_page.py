@@ -465,3 +465,21 @@ def test_the_conversation_gets_the_room_and_a_new_overview_shows_from_its_top(se
         assert layout["chat"] >= 0.6 * layout["viewport"], layout
         assert page.get_by_label("Article").is_visible() and page.get_by_label("Answering with").is_visible()
     page.context.close()
+
+
+def test_the_greetings_suggested_questions_can_be_clicked(server, browser):
+    """Before: "hi" listed its questions as plain text."""
+    from playwright.sync_api import expect
+
+    url, _ = server
+    page = _open(browser, url)
+    box = page.get_by_role("textbox", name="Ask a question")
+    box.fill("hi")
+    box.press("Enter")
+    offered = page.locator('#chat a[href^="#ask:"]')
+    expect(offered.first).to_be_visible(timeout=ANSWER_TIMEOUT)
+    question = offered.first.inner_text()
+    offered.first.click()
+    expect(page.locator("#chat .user-row").last).to_contain_text(question, timeout=ANSWER_TIMEOUT)
+    expect(page.locator("#chat .bot-row").last).not_to_contain_text("You could ask", timeout=ANSWER_TIMEOUT)
+    page.context.close()

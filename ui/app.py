@@ -14,11 +14,13 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from urllib.parse import quote
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 import gradio as gr
 
+from assistant.answer.intents import GREETING, HELP, THANKS
 from assistant.answer.model import Answer, Citation
 from assistant.core import ALL_ARTICLES, Assistant
 from assistant.corpus import SUPPORTED_SUFFIXES
@@ -39,6 +41,8 @@ BACKEND_CHOICES = [
     ("Ollama", "ollama"),
     ("Local GGUF (llama.cpp)", "llamacpp"),
 ]
+# Replies to "hi", "thanks" and "what can you do" list questions the article answers: clickable ones.
+OFFERING_INTENTS = (GREETING, THANKS, HELP)
 BACKEND_LABELS = dict((value, label) for label, value in BACKEND_CHOICES)
 ERROR_TITLE = "Could not answer"
 OVERVIEW_TITLE = "In short"
@@ -141,7 +145,17 @@ def linked_answer_markdown(answer: Answer) -> str:
         title = " ".join(c.quote.split()).replace("\\", "\\\\").replace('"', '\\"')
         return f'[\\[{c.n}\\]]({citation_href(c)} "{title}")'
 
-    return _MARKER.sub(link, answer_markdown(answer.text))
+    markdown = _MARKER.sub(link, answer_markdown(answer.text))
+    if answer.intent in OFFERING_INTENTS:  # "You could ask:" and a "- question" per line: each one a link that asks it
+        markdown = "\n".join(_ask_link(line) if line.startswith("- ") else line for line in markdown.split("\n"))
+    return markdown
+
+
+def _ask_link(line: str) -> str:
+    """A "- question" line (its words escaped) as a list item whose question is a link asking it (page.js: #ask:)."""
+    shown = line[len("- "):]
+    question = _ESCAPED.sub(r"\1", shown)
+    return f"- [{shown}](#ask:{quote(question)})"
 
 
 def note_message(answer: Answer) -> dict | None:

@@ -74,6 +74,16 @@
       showCitation(link.getAttribute("href"));
       return;
     }
+    const suggestion = event.target.closest('a[href^="#ask:"]');
+    if (suggestion) {  // a question the greeting offers: asked as if typed
+      event.preventDefault();
+      event.stopPropagation();
+      const box = document.querySelector("#question textarea");
+      box.value = decodeURIComponent(suggestion.getAttribute("href").slice("#ask:".length));
+      box.dispatchEvent(new Event("input", { bubbles: true }));
+      setTimeout(() => document.querySelector("#question button")?.click(), 50);
+      return;
+    }
     const tab = event.target.closest("[data-pane-tab]");
     if (tab) showPane(tab.dataset.paneTab);
   }, true);
