@@ -29,3 +29,26 @@ def test_each_sentence_span_holds_its_own_slice(bot):
     assert len(spans) == len(article.sentences)
     for start, end, inner in spans:
         assert unescape(inner) == article.text[int(start):int(end)]
+
+
+def test_a_byline_and_date_on_one_line_are_one_source_for_the_pane_and_the_answers(make_assistant, tmp_path):
+    """Before, for "By Jonas Keller · 2 February 2025": "who wrote it" did not say, "when" quoted the whole
+    line, and the pane showed the line twice (header and text)."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "trams.md").write_text(
+        "# Trams return to the harbour\n\nBy Jonas Keller · 2 February 2025\n\n"
+        "The city's trams returned to the harbour line on Monday after two years of works, the transport office "
+        "said. About 4,000 people rode them on the first day, and the mayor rode the first tram herself.\n",
+        encoding="utf-8")
+    bot = make_assistant(corpus, tmp_path / "index")
+    author = bot.ask("Who wrote this article?", article="trams")
+    assert author.found and [c.quote for c in author.citations] == ["By Jonas Keller"]
+    date = bot.ask("When was it published?", article="trams")
+    assert date.found and [c.quote for c in date.citations] == ["2 February 2025"]
+    html = article_html(bot.index.articles["trams"])
+    assert html.count("Jonas Keller") == 1 and html.count("2 February 2025") == 1
+    header, body = html.split("</p>", 1)
+    assert "By Jonas Keller" in header and "2 February 2025" in header and "Jonas" not in body
+    overview = bot.overview("trams")
+    assert not any("Keller" in c.quote for c in overview.citations)

@@ -2,14 +2,16 @@
 
 Every sentence is a ``<span data-start data-end>`` holding exactly ``article.text[start:end]``
 (HTML-escaped: article text is never markup), so a citation's ``quote_start``/``quote_end``
-find their sentences in the page without any text matching in the browser.
+find their sentences in the page without any text matching in the browser. The byline and the date
+(assistant/answer/metadata.py, the same ones the "who wrote it" and "when" answers quote) are shown
+once, in the header, as spans of their own; the lines that held them are not repeated in the text.
 """
 
 from __future__ import annotations
 
 from html import escape
 
-from assistant.answer.metadata import byline, dateline
+from assistant.answer.metadata import byline, dateline, header_lines
 from assistant.answer.model import Citation
 from assistant.index import IndexedArticle
 
@@ -27,7 +29,7 @@ def _header(article: IndexedArticle) -> str:
         details.append(escape(article.path.rsplit("/", 1)[-1]))
     for found in (byline(article), dateline(article)):
         if found:
-            details.append(escape(article.text[found[0]:found[1]]))
+            details.append(_sentence(article.text, *found))
     lines.append(f'<p class="article-meta">{" · ".join(details)}</p>')
     return "".join(lines)
 
@@ -35,6 +37,10 @@ def _header(article: IndexedArticle) -> str:
 def _body(article: IndexedArticle) -> str:
     """Paragraphs (blank-line separated in the cleaned text) of sentence spans; text between sentences stays."""
     text, html, paragraph, position = article.text, [], [], 0
+    shown_in_header = header_lines(article)
+
+    def in_header(start: int, end: int) -> bool:
+        return any(low <= start and end <= high for low, high in shown_in_header)
 
     def close_paragraph() -> None:
         if paragraph:
@@ -42,6 +48,10 @@ def _body(article: IndexedArticle) -> str:
             paragraph.clear()
 
     def add_plain(start: int, end: int) -> None:
+        for low, high in shown_in_header:  # a header line's own text is in the header already
+            if start < high and low < end:
+                add_plain(start, low)
+                start = min(max(start, high), end)
         for n, piece in enumerate(text[start:end].split("\n\n")):
             if n:
                 close_paragraph()
@@ -49,12 +59,18 @@ def _body(article: IndexedArticle) -> str:
                 paragraph.append(escape(piece).replace("\n", "<br>"))
 
     for start, end in article.sentences:
+        if in_header(start, end):
+            continue
         add_plain(position, start)
-        paragraph.append(f'<span class="sentence" data-start="{start}" data-end="{end}">{escape(text[start:end])}</span>')
+        paragraph.append(_sentence(text, start, end))
         position = end
     add_plain(position, len(text))
     close_paragraph()
     return "".join(html)
+
+
+def _sentence(text: str, start: int, end: int) -> str:
+    return f'<span class="sentence" data-start="{start}" data-end="{end}">{escape(text[start:end])}</span>'
 
 
 def article_html(article: IndexedArticle | None) -> str:

@@ -37,29 +37,48 @@ _DATE = re.compile(
 _HEADER_LINE = re.compile(r"[^\n]+")
 
 
-def _header_line(article: IndexedArticle, pattern: re.Pattern, search: bool) -> tuple[int, int] | None:
-    """Offsets of the first short line near the top that matches (or, with ``search``, contains) the pattern."""
+# What may follow a byline on its own line: a separator and more header ("By Jonas Keller · 2 February 2025").
+_AFTER_BYLINE = re.compile(r"\s*(?:[·|•/–—-]\s*.*)?")
+
+
+def _header_lines(article: IndexedArticle):
+    """(start, text) of the first HEADER_LINES lines, each stripped, skipping those too long to be header."""
     for number, line in enumerate(_HEADER_LINE.finditer(article.text)):
         if number >= HEADER_LINES:
-            break
+            return
         text = line.group().strip()
-        if len(text) > MAX_HEADER_LINE_CHARS:
-            continue
-        found = pattern.search(text) if search else pattern.fullmatch(text)
-        if found:
-            start = line.start() + line.group().index(text)
-            return start, start + len(text)
-    return None
+        if text and len(text) <= MAX_HEADER_LINE_CHARS:
+            yield line.start() + line.group().index(text), text
 
 
 def byline(article: IndexedArticle) -> tuple[int, int] | None:
-    """Offsets of a "By Jane Doe" line at the top of the text, if there is one."""
-    return _header_line(article, _BYLINE, search=False)
+    """Offsets of a "By Jane Doe" at the start of a line at the top of the text, alone on its line or
+    followed by a separator and more header (a date), if there is one."""
+    for start, text in _header_lines(article):
+        found = _BYLINE.match(text)
+        if found and _AFTER_BYLINE.fullmatch(text[found.end():]):
+            return start, start + len(found.group().rstrip(" ,"))
+    return None
 
 
 def dateline(article: IndexedArticle) -> tuple[int, int] | None:
-    """Offsets of a short line at the top of the text that carries a full date, if there is one."""
-    return _header_line(article, _DATE, search=True)
+    """Offsets of a full date in a short line at the top of the text, if there is one."""
+    for start, text in _header_lines(article):
+        found = _DATE.search(text)
+        if found:
+            return start + found.start(), start + found.end()
+    return None
+
+
+def header_lines(article: IndexedArticle) -> list[tuple[int, int]]:
+    """The whole lines that hold the byline or the date: the pane shows them once, in its header."""
+    lines = []
+    for span in (byline(article), dateline(article)):
+        if span:
+            start = article.text.rfind("\n", 0, span[0]) + 1
+            end = article.text.find("\n", span[1])
+            lines.append((start, len(article.text) if end < 0 else end))
+    return sorted(set(lines))
 
 
 def metadata_reply(field: str | None, article: IndexedArticle) -> tuple[str, list[Citation]] | None:
@@ -73,5 +92,6 @@ def metadata_reply(field: str | None, article: IndexedArticle) -> tuple[str, lis
     citation = cite_span(1, article, *span) if span else None
     if citation is None:
         return None
-    label = "byline" if field == AUTHOR else "date line"
-    return f"The article's {label} reads “{citation.quote}” [1]", [citation]
+    if field == AUTHOR:
+        return f"The article's byline reads “{citation.quote}” [1]", [citation]
+    return f"The article is dated “{citation.quote}” [1]", [citation]
