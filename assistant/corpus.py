@@ -21,7 +21,7 @@ from assistant.errors import UserError
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
 # Bump when cleaning or loading changes what text an unchanged file produces, so the index re-embeds.
-LOADER_VERSION = "2"
+LOADER_VERSION = "3"
 
 # Limits that keep the cost of one file bounded, so one bad file never holds up the others (docs/limits.md).
 MAX_FILE_BYTES = 20 * 1024 * 1024  # read at most this much; room for PDFs and HTML, whose bytes are mostly markup
@@ -193,7 +193,10 @@ _MD_EMPHASIS = [
     re.compile(r"\*(?=\S)([^*\n]+?)(?<=\S)\*"),
     re.compile(r"(?<!\w)_(?=\S)([^_\n]+?)(?<=\S)_(?!\w)"),
 ]
-_MD_QUOTE_OR_BULLET = re.compile(r"^[ \t]{0,3}(?:>[ \t]?|[-*+][ \t]+)", re.MULTILINE)
+_MD_QUOTE = re.compile(r"^[ \t]{0,3}>[ \t]?", re.MULTILINE)
+# A list item keeps a text bullet: it is part of what the reader sees, and the pane shows such lines as a list.
+_MD_BULLET = re.compile(r"^[ \t]{0,3}[-*+][ \t]+", re.MULTILINE)
+TEXT_BULLET = "• "
 _MD_NESTING_ROUNDS = 3  # "***both***", "**bold _and italic_**": inner marks go first, outer ones next round
 
 
@@ -202,7 +205,7 @@ def markdown_to_text(markdown: str) -> str:
     text = _MD_IMAGE.sub("", markdown)
     text = _MD_LINK.sub(r"\1", text)
     text = _MD_HEADING.sub("", text)
-    text = _MD_QUOTE_OR_BULLET.sub("", text)
+    text = _MD_BULLET.sub(TEXT_BULLET, _MD_QUOTE.sub("", text))
     for _ in range(_MD_NESTING_ROUNDS):
         before = text
         for pattern in _MD_EMPHASIS:

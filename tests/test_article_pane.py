@@ -52,3 +52,22 @@ def test_a_byline_and_date_on_one_line_are_one_source_for_the_pane_and_the_answe
     assert "By Jonas Keller" in header and "2 February 2025" in header and "Jonas" not in body
     overview = bot.overview("trams")
     assert not any("Keller" in c.quote for c in overview.citations)
+
+
+def test_a_markdown_articles_headings_and_lists_keep_their_structure_escaped(make_assistant, tmp_path):
+    """Before: "## headings" and "- bullets" became plain paragraphs."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "trams.md").write_text(
+        "# Trams return\n\nThe city's trams returned on Monday after two years of works, the office said.\n\n"
+        "## What <b>changed</b>\n\n- New stops at the pier and the market.\n- Trams every 8 minutes at peak times.\n"
+        "* Night trams on Fridays.\n\n### Prices\n\nFares stay at 2 euros, the office said.\n", encoding="utf-8")
+    bot = make_assistant(corpus, tmp_path / "index")
+    bot.sync(progress=None)
+    article = bot.index.articles["trams"]
+    html = re.sub(r'<span class="sentence"[^>]*>|</span>', "", article_html(article))
+    assert "<h3>What &lt;b&gt;changed&lt;/b&gt;</h3>" in html and "<h3>Prices</h3>" in html
+    assert re.search(r'<ul class="bullets">(<li>• [^<]+</li>){3}</ul>', html), html
+    assert "<p>Fares stay at 2 euros, the office said.</p>" in html
+    answer = bot.ask("How often do the trams run at peak times?", article="trams")
+    assert answer.found and all(c.quote in article.text for c in answer.citations)

@@ -13,8 +13,11 @@ from html import escape
 
 from assistant.answer.metadata import byline, dateline, header_lines
 from assistant.answer.model import Citation
+from assistant.corpus import TEXT_BULLET
 from assistant.index import IndexedArticle
 
+MAX_HEADING_CHARS = 100
+_CLOSING = tuple(".!?:;,\"”’)")
 EMPTY = '<p class="article-empty">No article yet: add one in the Library below.</p>'
 
 
@@ -38,14 +41,26 @@ def _body(article: IndexedArticle) -> str:
     """Paragraphs (blank-line separated in the cleaned text) of sentence spans; text between sentences stays."""
     text, html, paragraph, position = article.text, [], [], 0
     shown_in_header = header_lines(article)
+    structured = article.path.lower().endswith((".md", ".markdown"))
+    plain: list[str] = []  # the current paragraph's text, to tell a heading or a list item
 
     def in_header(start: int, end: int) -> bool:
         return any(low <= start and end <= high for low, high in shown_in_header)
 
     def close_paragraph() -> None:
-        if paragraph:
-            html.append("<p>" + "".join(paragraph) + "</p>")
-            paragraph.clear()
+        if not paragraph:
+            return
+        tag = _block_tag("".join(plain).strip()) if structured else "p"
+        if tag != "li":
+            html.append(f"<{tag}>" + "".join(paragraph) + f"</{tag}>")
+        else:  # consecutive items are one list
+            if html and html[-1] == "</ul>":
+                html.pop()
+            else:
+                html.append('<ul class="bullets">')
+            html.extend(["<li>" + "".join(paragraph) + "</li>", "</ul>"])
+        paragraph.clear()
+        plain.clear()
 
     def add_plain(start: int, end: int) -> None:
         for low, high in shown_in_header:  # a header line's own text is in the header already
@@ -57,16 +72,28 @@ def _body(article: IndexedArticle) -> str:
                 close_paragraph()
             if piece:  # the space between two sentences too, or they run together ("results.And")
                 paragraph.append(escape(piece).replace("\n", "<br>"))
+                plain.append(piece)
 
     for start, end in article.sentences:
         if in_header(start, end):
             continue
         add_plain(position, start)
         paragraph.append(_sentence(text, start, end))
+        plain.append(text[start:end])
         position = end
     add_plain(position, len(text))
     close_paragraph()
     return "".join(html)
+
+
+def _block_tag(paragraph: str) -> str:
+    """How a Markdown article's paragraph is shown: a "• " line (a list item, corpus.TEXT_BULLET) as one,
+    a short line without closing punctuation (what a "## heading" becomes) as a heading, else a paragraph."""
+    if paragraph.startswith(TEXT_BULLET):
+        return "li"
+    if len(paragraph) <= MAX_HEADING_CHARS and "\n" not in paragraph and not paragraph.endswith(_CLOSING):
+        return "h3"
+    return "p"
 
 
 def _sentence(text: str, start: int, end: int) -> str:
