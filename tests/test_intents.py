@@ -101,7 +101,7 @@ def assert_overview(bot: Assistant, answer: Answer, article_id: str) -> None:
 
 def assert_answered_suggestions(bot: Assistant, article_id: str) -> list[str]:
     suggestions = bot.suggestions(article_id)
-    assert 3 <= len(suggestions) <= 5, suggestions
+    assert 3 <= len(suggestions) <= 8, suggestions
     assert len(set(suggestions)) == len(suggestions)
     for question in suggestions:
         assert question.endswith("?") and recognise(question) is None

@@ -483,3 +483,19 @@ def test_the_greetings_suggested_questions_can_be_clicked(server, browser):
     expect(page.locator("#chat .user-row").last).to_contain_text(question, timeout=ANSWER_TIMEOUT)
     expect(page.locator("#chat .bot-row").last).not_to_contain_text("You could ask", timeout=ANSWER_TIMEOUT)
     page.context.close()
+
+
+def test_an_asked_chip_is_replaced_by_another_suggestion(server, browser):
+    from playwright.sync_api import expect
+
+    url, _ = server
+    page = _open(browser, url)
+    chips = page.locator("#chips button")
+    first = chips.first.inner_text()
+    before = [chips.nth(i).inner_text() for i in range(chips.count())]
+    chips.first.click()
+    expect(page.locator("#chat .user-row").last).to_contain_text(first, timeout=ANSWER_TIMEOUT)
+    expect(chips.first).not_to_have_text(first, timeout=ANSWER_TIMEOUT)
+    after = [chips.nth(i).inner_text() for i in range(chips.count())]
+    assert first not in after and len(after) == len(before), (before, after)
+    page.context.close()

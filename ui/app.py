@@ -400,10 +400,13 @@ def build_app(bot: Assistant, warming: threading.Event | None = None) -> gr.Bloc
             messages += [box for box in (sources_message(overview),) if box]
         return article_html(bot.index.articles.get(article or "")), messages, saved
 
-    def suggestion_chips(article: str | None) -> list[gr.Button]:
-        """Suggested questions become chips. They are checked by asking them, seconds the first time for an
-        article, so they come after the article and its overview, and touch nothing else."""
-        questions = bot.suggestions(article)[:SUGGESTION_CHIPS] if article and article in bot.index.articles else []
+    def suggestion_chips(article: str | None, messages: list[dict] | None = None) -> list[gr.Button]:
+        """Suggested questions become chips, those not asked yet in the conversation (an asked one is
+        replaced by the next). They are checked by asking them, seconds the first time for an article, so
+        they come after the article and its overview, and touch nothing else."""
+        asked = {" ".join(str(m["content"]).split()) for m in _plain(messages or []) if m.get("role") == "user"}
+        offered = bot.suggestions(article) if article and article in bot.index.articles else []
+        questions = [q for q in offered if _escape(q) not in asked][:SUGGESTION_CHIPS]
         chips = [gr.Button(q, visible=True) for q in questions]
         return chips + [gr.Button(visible=False) for _ in range(SUGGESTION_CHIPS - len(chips))]
 
@@ -488,9 +491,10 @@ def build_app(bot: Assistant, warming: threading.Event | None = None) -> gr.Bloc
             """After the article changes: its pane and conversation (with the overview), then its chips."""
             return event.then(open_article, [picker, saved_chats], [article_pane, chatbot, saved_chats],
                               api_visibility="private", **PAGE_LOADS).then(None, js=OVERVIEW_FROM_TOP).then(
-                suggestion_chips, [picker], chips, api_visibility="private", **QUESTIONS)
+                suggestion_chips, [picker, chatbot], chips, api_visibility="private", **QUESTIONS)
 
         def ask_and_remember(event):
+            event.then(suggestion_chips, [picker, chatbot], chips, api_visibility="private", **QUESTIONS)
             return event.then(None, js=SCROLL_TO_END, api_visibility="private").then(
                 remember, [picker, chatbot, saved_chats], [saved_chats], api_visibility="private", **PAGE_LOADS)
 

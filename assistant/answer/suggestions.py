@@ -24,7 +24,8 @@ from assistant.answer.intents import recognise
 from assistant.answer.model import Answer
 from assistant.index import IndexedArticle
 
-MAX_SUGGESTIONS = 5
+# Five are shown as chips; the others take the place of the ones asked.
+MAX_SUGGESTIONS = 8
 # Drafts asked at most: each costs one run of the answerer.
 MAX_DRAFTS_CHECKED = 16
 
@@ -182,7 +183,7 @@ def draft_questions(article: IndexedArticle) -> list[str]:
 
 
 def answered_suggestions(article: IndexedArticle, ask: Callable[[str], Answer]) -> list[str]:
-    """Up to five drafts that ``ask`` answers from the article (found, not weak), each with a different quote."""
+    """Up to MAX_SUGGESTIONS drafts that ``ask`` answers from the article (found, not weak), each with a different quote."""
     kept: list[str] = []
     quotes_used: set[str] = set()
     for question in draft_questions(article)[:MAX_DRAFTS_CHECKED]:
