@@ -499,3 +499,24 @@ def test_an_asked_chip_is_replaced_by_another_suggestion(server, browser):
     after = [chips.nth(i).inner_text() for i in range(chips.count())]
     assert first not in after and len(after) == len(before), (before, after)
     page.context.close()
+
+
+def test_on_a_phone_text_is_readable_and_chat_buttons_are_tappable_and_the_focus_shows(server, browser):
+    """Before: chips and Sources in 12 px text, Copy and Clear 18 px wide, no focus ring on the question box."""
+    url, _ = server
+    page = _open(browser, url, 390, 844)
+    _ask(page, QUESTION, EXPECTED_QUOTE)
+    sizes = page.evaluate("""() => ({
+      chips: parseFloat(getComputedStyle(document.querySelector('#chips button')).fontSize),
+      sources: parseFloat(getComputedStyle(document.querySelector('#chat .thought-group .title')).fontSize),
+      buttons: [...document.querySelectorAll('#chat button')].filter((b) => b.offsetParent)
+        .map((b) => Math.min(b.getBoundingClientRect().width, b.getBoundingClientRect().height)),
+    })""")
+    assert sizes["chips"] >= 14 and sizes["sources"] >= 14, sizes
+    assert sizes["buttons"] and min(sizes["buttons"]) >= 44, sizes
+    page.get_by_role("textbox", name="Ask a question").focus()
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Tab")  # focus reached from the keyboard, so :focus-visible applies
+    ring = page.evaluate("() => { const s = getComputedStyle(document.activeElement); return [document.activeElement.tagName, s.outlineStyle, parseFloat(s.outlineWidth)]; }")
+    assert ring[0] == "TEXTAREA" and ring[1] != "none" and ring[2] >= 2, ring
+    page.context.close()
