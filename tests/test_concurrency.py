@@ -207,7 +207,7 @@ def test_a_slow_llm_answer_does_not_delay_another_sessions_answer(slow_llm_serve
     assert llm.slow_started.wait(timeout=60), "the slow question never reached the LLM"
     started = time.perf_counter()
     other_visitor.predict(SMALL_ID, api_name="/rescan")  # a writer: waits for no reader, the LLM holds none
-    assert "answering with extractive" in other_visitor.predict("extractive", api_name="/backend")
+    assert "Now answering with: Quotes from the article" in other_visitor.predict("extractive", api_name="/backend")
     quick = other_visitor.predict(SMALL_QUESTION, SMALL_ID, api_name="/ask")
     waited = time.perf_counter() - started
     assert quick["backend"] == "extractive" and "**340** packets" in quick["answer"]

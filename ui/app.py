@@ -494,7 +494,6 @@ def build_app(bot: Assistant, warming: threading.Event | None = None) -> gr.Bloc
                 suggestion_chips, [picker, chatbot], chips, api_visibility="private", **QUESTIONS)
 
         def ask_and_remember(event):
-            event.then(suggestion_chips, [picker, chatbot], chips, api_visibility="private", **QUESTIONS)
             return event.then(None, js=SCROLL_TO_END, api_visibility="private").then(
                 remember, [picker, chatbot, saved_chats], [saved_chats], api_visibility="private", **PAGE_LOADS)
 
@@ -504,6 +503,11 @@ def build_app(bot: Assistant, warming: threading.Event | None = None) -> gr.Bloc
             ask_and_remember(chip.click(chat, [chip, chatbot, picker], [question, chatbot],
                                         api_visibility="private", **QUESTIONS))
         show_article(picker.input(lambda: None, api_visibility="private"))
+        # An asked chip gives way to the next suggestion. Its own event, not a step after the question: the
+        # first suggestions of an article take seconds, and a step after the question would hold the question
+        # box (Gradio runs one submit at a time) for as long.
+        chatbot.change(suggestion_chips, [picker, chatbot], chips, api_visibility="private", trigger_mode="always_last",
+                       show_progress="hidden", **QUESTIONS)
         # After Clear, the conversation starts again as a new one does: with the overview.
         show_article(chatbot.clear(forget_chat, [picker, saved_chats], [saved_chats], api_visibility="private",
                                    **PAGE_LOADS))
