@@ -77,15 +77,16 @@ SCROLL_TO_END = "() => setTimeout(() => document.querySelector('#chat .bubble-wr
 # admitted by ui/admission.py: QUESTION_WORKERS answer at once (the Assistant's read lock lets them run side
 # by side, and an answer is ~0.1 s of mostly ONNX work that releases the GIL, so a few keep both cores
 # busy), and a question that could not be answered within ANSWER_WITHIN_SECONDS is told "busy" at once.
-# Gradio's own group is wider (QUESTION_EVENTS) so that questions reach that check instead of waiting in
-# its queue; answers from an LLM server wait on the network and keep to that group's limit. Re-scans and
+# Gradio's group has no limit of its own, so that questions reach that check at once instead of waiting
+# in its queue (bench/capacity.py: with a limit of 16, at 150 % of capacity they waited 33-43 s there and
+# none was told "busy"); QUESTION_THREADS bounds the threads, which the check keeps from filling up. Re-scans and
 # backend switches run one at a time (the write lock excludes questions anyway); page loads have their own
 # group, so a busy question queue never stalls opening the page. At most QUEUE_SIZE events wait.
 QUESTION_WORKERS = 4
-QUESTION_EVENTS = 16
+QUESTION_THREADS = 256
 ANSWER_WITHIN_SECONDS = 5.0
 QUEUE_SIZE = 200
-QUESTIONS = {"concurrency_id": "questions", "concurrency_limit": QUESTION_EVENTS}
+QUESTIONS = {"concurrency_id": "questions", "concurrency_limit": None}
 INDEX_CHANGES = {"concurrency_id": "index", "concurrency_limit": 1}
 PAGE_LOADS = {"concurrency_id": "page", "concurrency_limit": QUESTION_WORKERS}
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~$&])")
@@ -589,6 +590,7 @@ def serve(bot: Assistant, host: str | None = None, port: int | None = None, *, b
         # Gradio's /monitoring routes would show per-function counts to anyone without a key: off.
         enable_monitoring=False,
         prevent_thread_lock=not block,
+        max_threads=QUESTION_THREADS,
         quiet=not block,
         app_kwargs={"middleware": security.middleware(host, bot.settings.max_upload_mb)},
         max_file_size=security.max_upload(bot.settings.max_upload_mb),
