@@ -24,6 +24,7 @@ import shutil
 import sqlite3
 import tempfile
 import time
+from contextlib import closing
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -138,7 +139,7 @@ class LocalStore:
         check, answer from a private copy from now on (True); a store that fails the check is damaged."""
         database = self.folder(generation) / "chroma.sqlite3"
         try:
-            with sqlite3.connect(f"file:{database}?mode=ro&immutable=1", uri=True) as connection:
+            with closing(sqlite3.connect(f"file:{database}?mode=ro&immutable=1", uri=True)) as connection:
                 intact = connection.execute("PRAGMA quick_check").fetchone() == ("ok",)
         except sqlite3.Error:
             intact = False
