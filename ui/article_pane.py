@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from html import escape
 
-from assistant.answer.metadata import byline, dateline, header_lines
+from assistant.answer.metadata import byline, dateline, header_lines, in_header_lines
 from assistant.answer.model import Citation
 from assistant.corpus import TEXT_BULLET
 from assistant.index import IndexedArticle
@@ -44,9 +44,6 @@ def _body(article: IndexedArticle) -> str:
     structured = article.path.lower().endswith((".md", ".markdown"))
     plain: list[str] = []  # the current paragraph's text, to tell a heading or a list item
 
-    def in_header(start: int, end: int) -> bool:
-        return any(low <= start and end <= high for low, high in shown_in_header)
-
     def close_paragraph() -> None:
         if not paragraph:
             return
@@ -75,7 +72,7 @@ def _body(article: IndexedArticle) -> str:
                 plain.append(piece)
 
     for start, end in article.sentences:
-        if in_header(start, end):
+        if in_header_lines(shown_in_header, start, end):
             continue
         add_plain(position, start)
         paragraph.append(_sentence(text, start, end))

@@ -70,6 +70,11 @@ def dateline(article: IndexedArticle) -> tuple[int, int] | None:
     return None
 
 
+def in_header_lines(lines: list[tuple[int, int]], start: int, end: int) -> bool:
+    """Whether ``start:end`` lies inside one of ``header_lines``' lines."""
+    return any(low <= start and end <= high for low, high in lines)
+
+
 def header_lines(article: IndexedArticle) -> list[tuple[int, int]]:
     """The whole lines that hold the byline or the date: the pane shows them once, in its header."""
     lines = []

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from assistant.answer.metadata import header_lines
+from assistant.answer.metadata import header_lines, in_header_lines
 from assistant.answer.model import Citation
 from assistant.answer.spans import cite_span
 from assistant.index import IndexedArticle
@@ -77,7 +77,7 @@ def overview_sentences(article: IndexedArticle, vectors: np.ndarray) -> list[int
     texts = [article.text[start:end] for start, end in article.sentences]
     header = header_lines(article)  # the byline and the date are metadata, not the story
     candidates = [i for i, (text, (start, end)) in enumerate(zip(texts, article.sentences))
-                  if summary_worthy(text, article.title) and not any(low <= start and end <= high for low, high in header)]
+                  if summary_worthy(text, article.title) and not in_header_lines(header, start, end)]
     if not candidates:
         return []
     centroid = vectors.mean(axis=0)
