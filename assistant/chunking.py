@@ -113,7 +113,8 @@ def _tokens_of(group: list[Span], text: str, count_tokens: Callable[[str], int])
     return count_tokens(text[group[0].start : group[-1].end])
 
 
-def chunk_article(article_id: str, text: str, max_tokens: int, count_tokens: Callable[[str], int]) -> list[Passage]:
+def chunk_article(article_id: str, text: str, max_tokens: int, count_tokens: Callable[[str], int],
+                  sentences: list[Span] | None = None) -> list[Passage]:
     """Pack consecutive sentences into passages of at most ``max_tokens``.
 
     A paragraph break starts a new passage once the current one holds a third of the budget,
@@ -124,7 +125,7 @@ def chunk_article(article_id: str, text: str, max_tokens: int, count_tokens: Cal
     groups: list[list[Span]] = []
     current: list[Span] = []
     current_tokens = 0
-    for span in sentence_spans(text):
+    for span in sentence_spans(text) if sentences is None else sentences:  # the caller's, if it split them already
         tokens = count_tokens(text[span.start : span.end])
         starts_paragraph = bool(current) and "\n\n" in text[current[-1].end : span.start]
         if current and (current_tokens + tokens > max_tokens or (starts_paragraph and current_tokens >= min_tokens)):

@@ -498,8 +498,8 @@ class PassageIndex:
 
     def _add_article(self, target: Generation, article: Article, progress: ProgressFactory | None) -> IndexedArticle:
         count_tokens = token_counter(self.settings.model_path())
-        passages = chunk_article(article.id, article.text, self.settings.passage_tokens, count_tokens)
-        sentences = sentence_spans(article.text)
+        sentences = sentence_spans(article.text)  # once: pysbd is the costly part of a long article
+        passages = chunk_article(article.id, article.text, self.settings.passage_tokens, count_tokens, sentences)
         texts = [p.text for p in passages] + [article.text[s.start : s.end] for s in sentences]
         common = {"article_id": article.id, "version": article.version}
         metadatas = [{**common, "kind": "passage", "n": p.n, "start": p.start, "end": p.end} for p in passages]
