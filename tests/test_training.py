@@ -162,3 +162,21 @@ def test_trainer_checkpoints_resumes_and_exports_an_onnx_reader_that_matches_tor
     for reading in (fp32, int8):
         assert reading.span is not None and 0 <= reading.span[0] < reading.span[1] <= len(sentence)
     assert (tmp_path / "int8.onnx").stat().st_size < 0.4 * (tmp_path / "fp32.onnx").stat().st_size
+
+    # A reader trained with titles gets the title after the question, at training and at question time alike.
+    from assistant.answer.reader_input import reader_question
+
+    titled = OnnxReader(tmp_path / "fp32.onnx", tokenizer_file, MAX_TOKENS, reads_title=True)
+    encoding = tokenizer().encode(reader_question(question, "Alder_Bridge"), sentence)
+    with torch.inference_mode():
+        expected = model(torch.tensor([encoding.ids]), torch.tensor([encoding.attention_mask]),
+                         torch.tensor([encoding.type_ids]))[0].item()
+    assert expected != pytest.approx(fp32.logit, abs=1e-4)  # the title changes what the model reads
+    assert titled.read(question, [(sentence, None)], ["Alder_Bridge"])[0].logit == pytest.approx(expected, abs=1e-4)
+    assert titled.read(question, [(sentence, None)])[0].logit == pytest.approx(fp32.logit, abs=1e-4)  # no title given
+
+
+def test_trainer_with_titles_records_it_for_the_export(data, tmp_path):
+    run = train(data, tmp_path / "titled", "--title", "--max-steps", "1")
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert json.loads((tmp_path / "titled" / "settings.json").read_text())["title"] == "True"

