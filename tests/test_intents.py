@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant
+from assistant.answer import suggestions
+from assistant.answer.suggestions import draft_questions
 from assistant.answer.intents import GREETING, HELP, METADATA, OVERVIEW, THANKS, recognise
 from assistant.answer.model import NOT_IN_ARTICLE, Answer
 from test_answers import assert_honest  # every [n] is backed, every quote verbatim inside its passage
@@ -21,6 +23,7 @@ from test_answers import assert_honest  # every [n] is backed, every quote verba
 DATA = Path(__file__).parent / "data"
 RIVER = DATA / "second_article" / "river-cleanup.md"
 HARBOUR = DATA / "bylined_article" / "harbour-library.txt"
+LAKE = DATA / "encyclopaedic_article" / "lake-varnholm.txt"
 
 PHRASINGS = [
     ("What is this about?", OVERVIEW),
@@ -76,13 +79,13 @@ FACTUAL = [
 
 @pytest.fixture(scope="module")
 def pair_bot(tmp_path_factory, embedding_model) -> Assistant:
-    """The second article (no byline) and the third one (byline, date line, no source link)."""
+    """The second article (no byline), the third one (byline, date line, no source link) and an encyclopaedic one."""
     corpus = tmp_path_factory.mktemp("intent-corpus")
-    for source in (RIVER, HARBOUR):
+    for source in (RIVER, HARBOUR, LAKE):
         shutil.copyfile(source, corpus / source.name)
     bot = Assistant(corpus_dir=corpus, data_dir=tmp_path_factory.mktemp("intent-index"), embeddings=embedding_model)
     report = bot.sync()
-    assert sorted(report.added) == ["harbour-library", "river-cleanup"] and not report.problems, report
+    assert sorted(report.added) == ["harbour-library", "lake-varnholm", "river-cleanup"] and not report.problems, report
     return bot
 
 
@@ -181,6 +184,33 @@ def test_second_article_overview_suggestions_and_missing_byline(pair_bot):
     assert (author.text, author.found, author.citations, author.intent) == (NOT_IN_ARTICLE, False, [], METADATA)
     source = pair_bot.ask("What is the source?", article="river-cleanup")
     assert source.found and "https://example.org/news/river-cleanup" in source.text
+
+
+def test_an_encyclopaedic_article_gets_checked_suggestions_too(pair_bot):
+    """Drafts are not only news patterns (a person with a role, a count as subject): what a named thing is, when
+    it began, what it ranks as, how many it holds, where it is, what else it is called."""
+    article = pair_bot.index.articles["lake-varnholm"]
+    assert len(article.text.split()) > 300
+    drafts = draft_questions(article)
+    for expected in ("What is Lake Varnholm also known as?", "What is the deepest lake in Eastmark?",
+                     "When was Holmstad founded?", "How many churches does Holmstad have?",
+                     "Where is the Varnholm Observatory located?", "Who is Ingrid Sorvik?"):
+        assert expected in drafts, drafts
+    assert_answered_suggestions(pair_bot, article.id)
+
+
+def test_vague_drafts_are_not_made():
+    sentences = [
+        "Gerard Sanacora, who studies ketamine, was not involved.",  # "Who studies ketamine?" fits every expert
+        "The school has 40 teachers and taught 900 students last year.",  # "How many students?"
+        "Setanta Sports, the Irish broadcaster, lost the rights; Setanta Sports closed in 2009.",  # not a person
+        "It is the largest city in the region.",  # "What is it?"
+        "The city is a port.",  # "What is the city?"
+    ]
+    drafts = suggestions._clauses(sentences) + suggestions._bare_counts(sentences) + suggestions._background(sentences, "Ports")
+    drafts += [f"Who is {name}?" for name in suggestions._people(sentences)]
+    assert not {"Who studies ketamine?", "How many students?", "Who is Setanta Sports?", "What is it?",
+                "What is the city?"} & set(drafts), drafts
 
 
 def test_third_article_byline_date_and_overview(pair_bot):

@@ -71,7 +71,7 @@ _NUMBER = (
     r"(?:\d[\d,.]*|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens of|hundreds of|thousands of)"
     r"(?: (?:hundred|thousand|million|billion))?"
 )
-_THINGS = r"(?P<things>(?:[a-z]+ )?(?:[a-z]{3,}s|people|children|men|women))"
+_THINGS = r"(?P<things>(?:(?!which |that |these |those |who |whose |other |such )[a-z]+ )?(?:[a-z]{3,}s|people|children|men|women))"
 _COUNTED = re.compile(rf"\b{_NUMBER} {_THINGS}\b")
 # "About 4,500 residents visited the library in its first week back, ..." (a count as the subject)
 _COUNT_SUBJECT = re.compile(
@@ -92,6 +92,40 @@ _PRICED = re.compile(rf"{_AMOUNT} (?P<thing>(?!thousand|million|billion)[a-z]{{3
 # "Repairs cost £1.2 million"
 _COSTING = re.compile(r"\b(?P<thing>[A-Za-z]{3,}) (?:cost|costs) (?:about |around |nearly |over )?[£$€]\d")
 
+# -- what a thing is, when it began, what it ranks as (encyclopaedic and background sentences) -------------
+# A sentence-opening subject of up to five words, an optional aside, then the verb.
+_NAMED = r"(?P<subject>(?:The )?[A-Z][\w'’-]*(?: [\w'’-]+){0,4}?)(?: \([^()]{1,300}\))?"
+_SUBJECT = rf"{_NAMED}(?:, [^,]{{1,80}},)?"
+# "Fresno is a city in ..." -> "What is Fresno?"; "Civil disobedience is the active ..." -> "What is civil disobedience?"
+_DEFINITION = re.compile(
+    rf"^{_SUBJECT} (?P<verb>is|was|are|were) (?:a|an|the|one of the) (?P<head>[a-z][\w-]*(?: [a-z][\w-]*){{0,2}})"
+)
+# "The university was founded in 1890" -> "When was the university founded?"
+_BEGAN = re.compile(
+    rf"^{_SUBJECT} (?P<verb>was|were) (?P<event>founded|established|built|opened|created|formed|completed|launched|"
+    r"discovered|invented|born|incorporated|introduced) (?:in|on) (?:\d{1,2} )?(?:[A-Z][a-z]+ )?(?:\d{1,2}, )?\d{4}\b"
+)
+# "Warsaw is the largest city in Poland" -> "What is the largest city in Poland?"
+_RANKED = re.compile(
+    rf"^{_SUBJECT} (?P<verb>is|was|are|were) the (?P<rank>(?:most|least) [a-z]+|[a-z]+est|first|second|third|only) "
+    rf"(?P<what>[a-z][\w-]*(?: (?:[a-z][\w-]*|of|in|on|at|[A-Z][\w-]*)){{0,6}}?){_CLAUSE_END}"
+)
+# "The university has seven professional schools" -> "How many professional schools does the university have?"
+_HOLDS = re.compile(
+    rf"^{_SUBJECT} (?P<verb>has|have|had|contains|contained|includes|included|comprises|comprised|employs|employed) "
+    rf"(?:(?:about|around|nearly|almost|over|roughly|some|more than|at least) )?{_NUMBER} {_THINGS}\b"
+)
+_HOLD_BASE = {"has": ("does", "have"), "have": ("do", "have"), "had": ("did", "have"), "contains": ("does", "contain"),
+              "contained": ("did", "contain"), "includes": ("does", "include"), "included": ("did", "include"),
+              "comprises": ("does", "comprise"), "comprised": ("did", "comprise"), "employs": ("does", "employ"),
+              "employed": ("did", "employ")}
+# "Fresno is located in the San Joaquin Valley" -> "Where is Fresno located?"
+_LOCATED = re.compile(rf"^{_SUBJECT} (?P<verb>is|are|was|were) (?:located|situated|based) (?:in|on|at|along|near)\b")
+# "Private schools, also known as independent schools, ..." -> "What are private schools also known as?"
+_ALIAS = re.compile(rf"^{_NAMED},? (?:also|commonly|often|sometimes|formerly) (?:known|called) as\b")
+# "In 1835, the first ..." -> "What happened in 1835?"
+_YEAR_OPENING = re.compile(r"^(?:In|By|During) (?P<year>1[0-9]{3}|20[0-9]{2}), ")
+
 # -- terms and findings -----------------------------------------------------------------------
 _TERMS = [
     # "the drug naltrexone, which ..." (a name, not "the drug works")
@@ -103,8 +137,9 @@ _TERMS = [
     re.compile(r"\bcalled (?P<term>(?:a |an |the )?[A-Za-z][\w-]+(?: [a-z][\w-]+)?)(?=[,.;:)]| which| that)"),
 ]
 _STUDY = re.compile(
-    r"\b(?i:the|this|a|an|their|her|his|its) (?P<study>(?:[a-z]+ )?"
+    r"\b(?i:the|this|a|an|their|her|his|its) (?P<study>(?:(?!only |same |other |first |last )[a-z]+ )?"
     r"(?:study|research|report|survey|paper|trial|experiment|analysis|review|investigation|poll))\b"
+    r"(?! (?:station|centre|center|institute|group|team|vessel|ship|lab|laboratory|facility|council)\b)"
 )
 _FINDING = re.compile(r"\b(?:found|find|finds|findings|discovered|showed|shows|suggests|concluded|revealed)\b")
 # "Stanford University scientists report that ..." -> "What did Stanford University scientists report?"
@@ -117,17 +152,89 @@ _BASE_VERB = {"reports": "report", "reported": "report", "finds": "find", "found
 
 
 def _people(sentences: list[str]) -> list[str]:
-    """Names of the people the article introduces with a role, in order of appearance."""
-    names = [m.group("name") for s in sentences for p in _PEOPLE for m in p.finditer(s)]
-    return [name for name in dict.fromkeys(names) if not _NOT_A_PERSON.search(name)]
+    """Names of the people the article introduces with a role, in order of appearance.
+
+    A person is named again by surname alone ("Heifets says"); a body or a place ("Setanta Sports, the
+    broadcaster") by its whole name: a name never shortened is not asked about as a person.
+    """
+    # A role opening a sentence is capitalised ("Ornithologist Ingrid Sorvik, who ..."): read it in lower case.
+    names = [m.group("name") for s in sentences for p in _PEOPLE for m in p.finditer(s[:1].lower() + s[1:])]
+    text = "\n".join(sentences)
+    return [name for name in dict.fromkeys(names) if not _NOT_A_PERSON.search(name) and _named_alone(name, text)]
+
+
+def _named_alone(name: str, text: str) -> bool:
+    *given, surname = name.split()
+    return bool(given) and bool(re.search(rf"(?<!{re.escape(given[-1])} )\b{re.escape(surname)}\b", text))
+
+
+_POINTERS = {"it", "its", "there", "this", "that", "these", "those", "they", "he", "she", "we", "you", "i", "such", "each"}
+
+
+def _subject_phrase(subject: str, title: str, text: str) -> str | None:
+    """The sentence's subject as it reads inside a question, or None when it is not specific enough to ask about.
+
+    Specific: it holds a name (a capital after its first word, or a first word capitalised mid-sentence
+    elsewhere) or it is what the title names. "The city" is not. An opening capital that is only the
+    sentence's own ("Civil disobedience") is lowered; "The" always is.
+    """
+    words = subject.removeprefix("The ").split()
+    if not words or len(words) > 5 or words[0].lower() in _POINTERS:
+        return None
+    if words[0] in ("A", "An"):
+        words[0] = words[0].lower()
+    later_names = any(w[0].isupper() for w in words[1:])
+    first_is_name = words[0][0].isupper() and not (len(words) > 1 and not later_names) and bool(re.search(rf"[^.!?\s] {re.escape(words[0])}\b", text))
+    recurring = len(words) > 1 and len(re.findall(rf"\b{re.escape(' '.join(words))}\b", text, re.I)) >= 2
+    phrase, title = " ".join(words).lower(), title.lower()
+    if not (first_is_name or later_names or recurring or phrase.rstrip("s") in title or title in phrase):
+        return None
+    if not (first_is_name or later_names or words[0].isupper()):
+        words[0] = words[0].lower()
+    phrase = " ".join(words)
+    return f"the {phrase}" if subject.startswith("The ") else phrase
+
+
+def _background(sentences: list[str], title: str) -> list[str]:
+    """What a named thing is, when it began, and what it ranks as: questions encyclopaedic sentences answer."""
+    text = "\n".join(sentences)
+    drafts, years = [], []
+    for sentence in sentences:
+        for pattern in (_DEFINITION, _BEGAN, _RANKED, _HOLDS, _LOCATED, _ALIAS):
+            match = pattern.match(sentence)
+            subject = match and _subject_phrase(match.group("subject"), title, text)
+            if not subject or re.match(r"\.\w", sentence[match.end() : match.end() + 2]):  # not cut at "U.S."
+                continue
+            verb, person = match.groupdict().get("verb"), bool(_PEOPLE[0].search(subject) or _PERSON_NOUN.fullmatch(subject))
+            if pattern is _BEGAN:
+                drafts.append(f"When {verb} {subject} {match.group('event')}?")
+            elif pattern is _HOLDS:
+                does, base = _HOLD_BASE[verb]
+                drafts.append(f"How many {match.group('things')} {does} {subject} {base}?")
+            elif pattern is _ALIAS:
+                plural = subject.endswith("s") and not subject.endswith("ss")
+                drafts.append(f"What {'are' if plural else 'is'} {subject} also known as?")
+            elif pattern is _LOCATED:
+                drafts.append(f"Where {verb} {subject} {sentence[match.end('verb') + 1 :].split()[0]}?")
+            elif pattern is _RANKED:
+                drafts.append(f"{'Who' if person else 'What'} {verb} the {match.group('rank')} {match.group('what')}?")
+            else:
+                drafts.append(f"{'Who' if person else 'What'} {verb} {subject}?")
+        year = _YEAR_OPENING.match(sentence)
+        if year:
+            years.append(f"What happened in {year.group('year')}?")
+    return drafts + years[:2]
 
 
 def _clauses(sentences: list[str]) -> list[str]:
     """Questions asking for the subject of a relative or a copular clause, in the article's own words."""
     drafts = []
     for sentence in sentences:
-        drafts += [f"Who {m.group('clause')}?" for m in _WHO_CLAUSE.finditer(sentence)]
+        # "Who studies ketamine?" fits every expert of a story: a clause of fewer than three words is too vague.
+        drafts += [f"Who {m.group('clause')}?" for m in _WHO_CLAUSE.finditer(sentence) if len(m.group("clause").split()) >= 3]
         for m in _COPULA.finditer(sentence):
+            if " " not in m.group("subject"):  # "What is the city?": one common noun names nothing in particular
+                continue
             head = m.group("head")
             asks = "When" if head is None else "What"
             if head and _PERSON_NOUN.search(_AFTER_HEAD_NOUN.split(head)[0].split()[-1]):
@@ -145,9 +252,11 @@ def _quantities(sentences: list[str]) -> list[str]:
 
 
 def _bare_counts(sentences: list[str]) -> list[str]:
-    """'How many shopping trolleys?': natural, but short questions are the hardest to answer with confidence."""
+    """'How many shopping trolleys?': natural, but short questions are the hardest to answer with confidence.
+    A count needs a qualifier to be specific ("How many students?" is not; "How many richest people?" is not English)."""
     counted = [m.group("things") for s in sentences for m in _COUNTED.finditer(s)]
-    return [f"How many {things}?" for things in counted if not _UNITS.search(things)]
+    return [f"How many {things}?" for things in counted if not _UNITS.search(things)
+            and len(things.split()) == 2 and not re.match(r"\w+est\b|most\b|more\b|other\b|such\b", things)]
 
 
 def _terms(sentences: list[str]) -> list[str]:
@@ -168,7 +277,8 @@ def _findings(sentences: list[str], people: list[str]) -> list[str]:
 
 
 def draft_questions(article: IndexedArticle) -> list[str]:
-    """Candidate questions, one of each kind in turn (clause, person, quantity, term, finding), bare counts last."""
+    """Candidate questions, one of each kind in turn (clause, person, quantity, term, finding, background),
+    bare counts last."""
     sentences = [article.text[start:end] for start, end in article.sentences]
     people = _people(sentences)
     kinds = [
@@ -177,6 +287,7 @@ def draft_questions(article: IndexedArticle) -> list[str]:
         _quantities(sentences),
         _terms(sentences),
         _findings(sentences, people),
+        _background(sentences, article.title),
     ]
     drafts = [q for q in chain.from_iterable(zip_longest(*kinds)) if q is not None] + _bare_counts(sentences)
     return list(dict.fromkeys(q for q in drafts if recognise(q) is None))
