@@ -40,6 +40,12 @@ def safe_name(name: str) -> str:
     return stem + suffix.lower()
 
 
+def too_large(name: str, size: int, max_mb: int) -> str | None:
+    """Why a file of ``size`` bytes is refused for its size, or None: one wording for the server and the page
+    (which refuses such a file before sending it)."""
+    return f"{name} is too large ({size / 2**20:.1f} MB; uploads are at most {max_mb} MB)" if size > max_mb * 2**20 else None
+
+
 def add_upload(upload: Path, name: str, corpus_dir: Path, max_mb: int, replace: bool = False) -> Path:
     """Check ``upload`` as an article and move it into ``corpus_dir`` as ``safe_name(name)``; returns its path.
 
@@ -49,9 +55,9 @@ def add_upload(upload: Path, name: str, corpus_dir: Path, max_mb: int, replace: 
     ``FileExists`` when the name is taken and ``replace`` is false.
     """
     target = Path(corpus_dir) / safe_name(name)
-    size = upload.stat().st_size
-    if size > max_mb * 2**20:
-        raise UserError(f"{target.name} is too large ({size / 2**20:.1f} MB; uploads are at most {max_mb} MB)")
+    problem = too_large(target.name, upload.stat().st_size, max_mb)
+    if problem:
+        raise UserError(problem)
     if target.exists() and not replace:
         raise FileExists(f"the corpus already has {target.name}: tick 'Replace a file of the same name' to replace it")
     # A hidden file next to the target (the corpus ignores hidden names) is checked, then renamed in one step.

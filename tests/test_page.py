@@ -195,6 +195,44 @@ def test_upload_selects_the_new_article_and_switching_keeps_histories_apart(serv
     page.context.close()
 
 
+def test_a_file_over_the_limit_is_refused_in_the_page_with_one_message(server, browser, web_corpus, tmp_path):
+    """Refused before it is sent: the Library note says why (replacing the previous file's note), no second
+    message in a toast, and no request for the progress of an upload that never started."""
+    from playwright.sync_api import expect
+
+    url, bot = server
+    page = _open(browser, url)
+    failed = []
+    page.on("response", lambda response: failed.append(f"{response.status} {response.url}") if response.status >= 400 else None)
+    page.get_by_text("Library").click()
+    before = sorted(p.name for p in web_corpus.iterdir())
+    binary = tmp_path / "notes.txt"
+    binary.write_bytes(bytes(range(256)) * 64)
+    page.locator("#upload input[type=file]").set_input_files(str(binary))
+    expect(page.locator("#upload-note")).to_contain_text("notes.txt: binary data", timeout=ANSWER_TIMEOUT)
+
+    limit = bot.settings.max_upload_mb
+    big = tmp_path / "big.txt"
+    big.write_bytes(b"word " * ((limit + 5) * 2**20 // 5))
+    page.locator("#upload input[type=file]").set_input_files(str(big))
+    note = page.locator("#upload-note")
+    expect(note).to_have_text(f"⚠ Not added: big.txt is too large ({limit + 5:.1f} MB; uploads are at most {limit} MB)",
+                              timeout=ANSWER_TIMEOUT)
+    # Dropped on the upload area rather than chosen: refused the same way.
+    page.locator("#upload").evaluate("""(area, bytes) => {
+        const files = new DataTransfer();
+        files.items.add(new File([new Uint8Array(bytes)], "dropped.txt", {type: "text/plain"}));
+        area.dispatchEvent(new DragEvent("drop", {dataTransfer: files, bubbles: true, cancelable: true}));
+    }""", (limit + 1) * 2**20)
+    expect(note).to_have_text(f"⚠ Not added: dropped.txt is too large ({limit + 1:.1f} MB; uploads are at most {limit} MB)",
+                              timeout=ANSWER_TIMEOUT)
+    page.wait_for_timeout(4000)  # Gradio's progress poll answers 404 after 3 s when no upload started
+    expect(page.locator(".toast-body")).to_have_count(0)
+    assert failed == []
+    assert sorted(p.name for p in web_corpus.iterdir()) == before
+    page.context.close()
+
+
 def test_a_backend_that_does_not_answer_shows_a_red_message_for_that_session_only(server, browser):
     from playwright.sync_api import expect
 

@@ -27,7 +27,7 @@ from assistant.corpus import SUPPORTED_SUFFIXES
 from assistant.errors import UserError
 from assistant.index import tqdm_progress
 from assistant.questions import normalise_question
-from assistant.uploads import add_upload
+from assistant.uploads import add_upload, too_large
 from ui import security
 from ui.admission import Admission
 from ui.article_pane import article_html, citation_href
@@ -389,6 +389,17 @@ def build_app(bot: Assistant, warming: threading.Event | None = None) -> gr.Bloc
                                  *(f"{line}." for line in report.notices if line.startswith(f"read {saved.name}:"))]))
         return gr.Dropdown(**_picker(bot, added.id)), _status(bot), note, None
 
+    def refuse_large_upload(details: str) -> str:
+        """The Library note for a file the page refused before sending it (page.js: over the limit), worded
+        as the server words a refusal. ``details`` is the page's {"name", "bytes"}; anything else says nothing."""
+        try:
+            file = json.loads(details[:1000])
+            name, size = " ".join(str(file["name"]).split())[:200], int(file["bytes"])
+        except (ValueError, TypeError, KeyError):
+            return ""
+        problem = too_large(name, size, bot.settings.max_upload_mb)
+        return f"{UPLOAD_REFUSED} {_escape(problem)}" if problem else ""
+
     def open_article(article: str | None, saved: dict | None) -> tuple[str, list[dict], dict]:
         """Show the article and its own conversation (kept in the browser), never another article's turns.
         A new conversation opens with the article's cited overview in this same update (it is quick: stored
@@ -486,6 +497,8 @@ def build_app(bot: Assistant, warming: threading.Event | None = None) -> gr.Bloc
                              file_types=list(SUPPORTED_SUFFIXES), type="filepath", elem_id="upload")
             replace = gr.Checkbox(label="Replace a file of the same name", value=False)
             upload_note = gr.Markdown(elem_id="upload-note")
+            # Not shown (page.css): page.js writes a refused file's name and size here for refuse_large_upload.
+            refused_upload = gr.Textbox(elem_id="upload-refused", show_label=False, container=False)
             rescan_button = gr.Button("Re-scan corpus", size="sm", variant="secondary")
 
         def show_article(event):
@@ -515,6 +528,7 @@ def build_app(bot: Assistant, warming: threading.Event | None = None) -> gr.Bloc
         show_article(rescan_button.click(rescan, [picker], [picker, status], api_name="rescan", **INDEX_CHANGES))
         show_article(upload.upload(add_article, [upload, replace, picker], [picker, status, upload_note, upload],
                                    api_visibility="private", **INDEX_CHANGES))
+        refused_upload.change(refuse_large_upload, [refused_upload], [upload_note], api_visibility="private", **PAGE_LOADS)
         backend.change(choose_backend, [backend], [backend_note], api_name="backend", **INDEX_CHANGES).then(
             show_backend_note, [backend_note], [backend_note, use_quotes], api_visibility="private")
         use_quotes.click(lambda: "extractive", None, [backend], api_visibility="private")

@@ -88,6 +88,29 @@
     if (tab) showPane(tab.dataset.paneTab);
   }, true);
 
+  // A file over the upload limit is refused here, before Gradio reads it: Gradio would show its own toast next to
+  // the Library's earlier note (two messages at once) and poll the server for an upload that never started (a
+  // 404). The name and size go to the server, which words the refusal as it words every other one. The limit is
+  // the one the upload's label states ("up to 20 MB", ui/app.py).
+  function refuseIfTooLarge(event, files) {
+    const upload = document.querySelector("#upload");
+    const limit = Number(upload?.textContent.match(/up to (\d+) MB/)?.[1]) * 1024 * 1024;
+    const file = files?.[0];
+    if (!file || !(file.size > limit)) return;
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    if (event.target.type === "file") event.target.value = "";
+    const box = document.querySelector("#upload-refused textarea");
+    box.value = JSON.stringify({ name: file.name, bytes: file.size, at: Date.now() });  // "at": the same file twice is a change
+    box.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+  document.addEventListener("change", (event) => {
+    if (event.target.matches?.("#upload input[type=file]")) refuseIfTooLarge(event, event.target.files);
+  }, true);
+  document.addEventListener("drop", (event) => {
+    if (event.target.closest?.("#upload")) refuseIfTooLarge(event, event.dataTransfer?.files);
+  }, true);
+
   // Gradio's collapsible boxes (Sources, Note) toggle on a bare <div>: give it a role, a keyboard stop
   // and aria-expanded, kept in step with the class Gradio sets when it is open (aria-label is set only when it
   // differs: the observer watches that attribute, and a write of the same value would wake it again). The question box's
