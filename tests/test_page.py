@@ -233,6 +233,28 @@ def test_a_file_over_the_limit_is_refused_in_the_page_with_one_message(server, b
     page.context.close()
 
 
+@pytest.mark.parametrize(("width", "height"), [(1280, 800), (390, 844)])
+def test_a_header_dropdowns_list_closes_when_the_focus_or_a_click_moves_on(server, browser, width, height):
+    """Gradio opens a dropdown's list when its box gets the focus; tabbing on or clicking elsewhere must close it."""
+    from playwright.sync_api import expect
+
+    url, _ = server
+    page = _open(browser, url, width, height)
+    lists = page.get_by_role("listbox")
+    page.get_by_role("combobox", name="Article").focus()
+    expect(lists).to_have_count(1)
+    page.keyboard.press("Tab")  # to "Answering with", which opens its own list
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    expect(lists).to_have_count(0, timeout=3000)
+    page.get_by_role("combobox", name="Answering with").click()
+    expect(lists).to_have_count(1)
+    page.locator("#chat .bubble-wrap").click(position={"x": 20, "y": 20})
+    expect(lists).to_have_count(0, timeout=3000)
+    expect(page.get_by_role("combobox", name="Answering with")).to_have_value(re.compile(r"Quotes from the article"))
+    page.context.close()
+
+
 def test_a_backend_that_does_not_answer_shows_a_red_message_for_that_session_only(server, browser):
     from playwright.sync_api import expect
 

@@ -88,6 +88,24 @@
     if (tab) showPane(tab.dataset.paneTab);
   }, true);
 
+  // Gradio opens a dropdown's list when its box gets the focus, but leaves it open over the page when the focus
+  // moves on with Tab or a click lands outside it. Anything else getting the focus or a press closes it, as
+  // Escape in the box does (the list itself and its own box excepted, so picking an option still works).
+  function closeOtherLists(target) {
+    document.querySelectorAll('[role=combobox][aria-expanded="true"]').forEach((box) => {
+      const list = document.getElementById(box.getAttribute("aria-controls"));
+      if (target === box || list?.contains(target)) return;
+      box.dispatchEvent(new KeyboardEvent("keydown", { key: "Escape", bubbles: true }));
+    });
+  }
+  // Again a moment later: a box tabbed through quickly opens its list after the focus has already left it.
+  const closeLists = (event) => {
+    closeOtherLists(event.target);
+    setTimeout(() => closeOtherLists(document.activeElement), 250);
+  };
+  document.addEventListener("focusin", closeLists);
+  document.addEventListener("pointerdown", closeLists, true);
+
   // A file over the upload limit is refused here, before Gradio reads it: Gradio would show its own toast next to
   // the Library's earlier note (two messages at once) and poll the server for an upload that never started (a
   // 404). The name and size go to the server, which words the refusal as it words every other one. The limit is
