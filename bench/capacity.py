@@ -60,7 +60,8 @@ class Outcomes:
             ask_over_http(port, question)
             kind, value = self.answered, time.monotonic() - began
         except Exception as error:  # noqa: BLE001 - a failed request is a finding, not a crash
-            kind, value = (self.busy, time.monotonic() - began) if "busy" in str(error) else (self.errors, str(error)[:160])
+            busy = "busy" in str(error) or getattr(error, "code", None) == 503  # told in the answer, or at the door
+            kind, value = (self.busy, time.monotonic() - began) if busy else (self.errors, str(error)[:160])
         with self.lock:
             kind.append(value)
 

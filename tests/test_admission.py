@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from ui.admission import Admission, Busy
+from ui.admission import Admission, AdmissionDoor, Busy
 
 WORK_SECONDS = 0.2
 
@@ -77,3 +77,44 @@ def test_busy_is_a_one_line_user_error():
             pass
     message = str(refused.value)
     assert "\n" not in message and "busy" in message and "try again" in message
+
+
+def _door_client(admission: Admission):
+    """A small Starlette app behind the door (the real server's door is exercised by bench/capacity.py)."""
+    from starlette.applications import Starlette
+    from starlette.middleware import Middleware
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+    from starlette.testclient import TestClient
+
+    async def reached(request):
+        return PlainTextResponse("reached")
+
+    routes = [Route(path, reached, methods=["GET", "POST"])
+              for path in ("/gradio_api/call/ask", "/gradio_api/run/ask", "/gradio_api/call/ask/event", "/gradio_api/queue/join")]
+    return TestClient(Starlette(routes=routes, middleware=[Middleware(AdmissionDoor, admission=admission)]))
+
+
+def test_the_door_refuses_a_rest_question_at_once_when_it_could_not_be_answered_in_time():
+    admission = Admission(slots=1, max_seconds=1.0, first_estimate=0.3)
+    client = _door_client(admission)
+    # 0.3 s each, one slot, admitted up to 0.8 s: the first two are let in (promised), the third is not.
+    assert [client.post("/gradio_api/call/ask").status_code for _ in range(2)] == [200, 200]
+    refused = client.post("/gradio_api/run/ask")
+    assert refused.status_code == 503 and refused.headers["Retry-After"] == "1"
+    assert "busy" in refused.json()["error"] and admission.refused == 1
+    # Only the POSTs that start a question are held at the door: the result stream and the page's events pass.
+    assert client.get("/gradio_api/call/ask/event").status_code == 200
+    assert client.post("/gradio_api/queue/join").status_code == 200
+    # A question that reaches its handler is no longer a promise: room for the next one.
+    admission.arrived()
+    assert client.post("/gradio_api/call/ask").status_code == 200
+
+
+def test_a_promise_that_never_arrives_is_forgotten_after_the_bound():
+    admission = Admission(slots=1, max_seconds=0.5, first_estimate=0.1)
+    client = _door_client(admission)
+    statuses = [client.post("/gradio_api/call/ask").status_code for _ in range(6)]
+    assert 503 in statuses
+    time.sleep(0.6)
+    assert client.post("/gradio_api/call/ask").status_code == 200

@@ -5,6 +5,12 @@ Why: with more questions arriving than the CPU answers (issue 16: 50 visitors as
 is admitted only when its expected wait plus its own answer fits ``max_seconds``; the others are
 refused at once with a one-line "busy" message. The wait is bounded by time, not by count: the
 expected wait comes from the measured answer time (a moving average) and the questions ahead.
+
+Questions sent to the REST routes are admitted at the door as well (``AdmissionDoor``, an ASGI
+middleware), before Gradio queues them: at 150 % of capacity Gradio's own event handling took up to
+14 s to reach the check inside the answer (bench/capacity.py), so "busy" came late. A question let in
+at the door is counted as on its way (a "promise", forgotten after ``max_seconds``) until it reaches
+``admit``, so the door sees the work already promised, not only the work already started.
 """
 
 from __future__ import annotations
@@ -12,8 +18,12 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from assistant.errors import UserError
 
@@ -22,6 +32,10 @@ SMOOTHING = 0.2
 # Questions are admitted up to this share of the bound; the rest is headroom for answers slower than the
 # average, so that an admitted question is rarely refused late (after waiting) instead of at once.
 ADMIT_SHARE = 0.8
+# The REST routes whose POST starts a question (Gradio's two-step /call and its one-step /run).
+QUESTION_ROUTES = ("/gradio_api/call/ask", "/gradio_api/run/ask")
+# What a caller told "busy" at the door is asked to wait before trying again (the Retry-After header).
+RETRY_AFTER_SECONDS = 1
 
 
 class Busy(UserError):
@@ -38,21 +52,41 @@ class Admission:
         self._free = threading.Semaphore(slots)
         self._running = 0
         self._waiting = 0
+        self._promised: deque[float] = deque()  # when each question let in at the door was let in
         self.refused = 0
 
     def expected_wait(self) -> float:
         """Seconds a question arriving now would wait for a slot (0 when one is free)."""
-        ahead = self._running + self._waiting - self.slots + 1
+        forgotten = time.monotonic() - self.max_seconds
+        while self._promised and self._promised[0] < forgotten:  # its caller left, or it never came
+            self._promised.popleft()
+        ahead = self._running + self._waiting + len(self._promised) - self.slots + 1
         return 0.0 if ahead <= 0 else math.ceil(ahead / self.slots) * self.answer_seconds
+
+    def _check(self) -> None:
+        """Raises ``Busy`` when a question arriving now would be answered too late (call under the lock)."""
+        wait = self.expected_wait()
+        if wait + self.answer_seconds > ADMIT_SHARE * self.max_seconds:
+            self.refused += 1
+            raise Busy(self._busy_message(wait))
+
+    def promise(self) -> None:
+        """At the door: raises ``Busy`` as ``admit`` would, else counts the question as on its way."""
+        with self._lock:
+            self._check()
+            self._promised.append(time.monotonic())
+
+    def arrived(self) -> None:
+        """A question let in at the door has reached its handler: from here ``admit`` (or nothing) counts it."""
+        with self._lock:
+            if self._promised:
+                self._promised.popleft()
 
     @contextmanager
     def admit(self) -> Iterator[None]:
         """Hold a slot while answering; raises ``Busy`` at once when the answer would come too late."""
         with self._lock:
-            wait = self.expected_wait()
-            if wait + self.answer_seconds > ADMIT_SHARE * self.max_seconds:
-                self.refused += 1
-                raise Busy(self._busy_message(wait))
+            self._check()
             self._waiting += 1
         admitted = self._free.acquire(timeout=max(0.0, self.max_seconds - self.answer_seconds))
         with self._lock:
@@ -74,3 +108,22 @@ class Admission:
     def _busy_message(self, wait: float) -> str:
         return (f"the server is busy answering other questions (about {max(1, round(wait))} s of work queued): "
                 "please try again in a moment")
+
+
+class AdmissionDoor:
+    """Refuses a question sent to a REST route with 503 and Retry-After at once when the server could not
+    answer it in time (``Admission.promise``); everything else passes untouched."""
+
+    def __init__(self, app: ASGIApp, admission: Admission) -> None:
+        self.app, self.admission = app, admission
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope.get("method") == "POST" and scope.get("path", "").rstrip("/") in QUESTION_ROUTES:
+            try:
+                self.admission.promise()
+            except Busy as busy:
+                response = JSONResponse({"error": str(busy)}, status_code=503,
+                                        headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

@@ -19,6 +19,7 @@ from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from assistant.answer.intents import GREETING, HELP, THANKS
 from assistant.answer.model import Answer, Citation
@@ -29,7 +30,7 @@ from assistant.index import tqdm_progress
 from assistant.questions import normalise_question
 from assistant.uploads import add_upload, too_large
 from ui import security
-from ui.admission import Admission
+from ui.admission import Admission, AdmissionDoor
 from ui.article_pane import article_html, citation_href
 from ui.sessions import SessionBackends, probe
 
@@ -290,14 +291,15 @@ class _EmbeddingProgress:
         self.progress(1.0, desc=self.description)
 
 
-def build_app(bot: Assistant, warming: threading.Event | None = None) -> gr.Blocks:
+def build_app(bot: Assistant, warming: threading.Event | None = None, admission: Admission | None = None) -> gr.Blocks:
     """The reading-and-chat page, plus the ``/ask`` endpoint scripts call with gradio_client.
 
-    ``warming`` is set once the models are loaded; until then the page says they are loading.
+    ``warming`` is set once the models are loaded; until then the page says they are loading. ``admission``
+    is shared with the door in front of the REST routes (``serve`` makes one for both).
     Launch it with ``theme=THEME, css=CSS, head=HEAD`` (``serve`` does): Gradio 6 takes them at launch.
     """
     sessions = SessionBackends(bot)
-    admission = Admission(QUESTION_WORKERS, ANSWER_WITHIN_SECONDS)
+    admission = admission or Admission(QUESTION_WORKERS, ANSWER_WITHIN_SECONDS)
 
     def admitted(session: str | None) -> AbstractContextManager:
         """A slot for a quoted answer (CPU work on this machine); an LLM's answer is waited for elsewhere."""
@@ -340,6 +342,7 @@ def build_app(bot: Assistant, warming: threading.Event | None = None) -> gr.Bloc
 
     def ask(question: str, request: gr.Request, article: str = ALL_ARTICLES) -> dict:
         """Answer one question about the corpus (article id, or "all") with quoted, cited passages."""
+        admission.arrived()  # let in at the door: from here it is counted by its slot, if it takes one
         try:
             normalise_question(question)  # a refused question never waits for a slot
             with admitted(request.session_hash):
@@ -591,7 +594,8 @@ def serve(bot: Assistant, host: str | None = None, port: int | None = None, *, b
     # empty data dir took 15-27 s of "connection refused" before, bench/memory.py: the first question waits
     # 5.3 s for the models); the page says what it waits for meanwhile.
     threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
-    app = build_app(bot, warming=warmed)
+    admission = Admission(QUESTION_WORKERS, ANSWER_WITHIN_SECONDS)
+    app = build_app(bot, warming=warmed, admission=admission)
     app.launch(
         server_name=host,
         server_port=port,
@@ -606,7 +610,8 @@ def serve(bot: Assistant, host: str | None = None, port: int | None = None, *, b
         prevent_thread_lock=not block,
         max_threads=QUESTION_THREADS,
         quiet=not block,
-        app_kwargs={"middleware": security.middleware(host, bot.settings.max_upload_mb)},
+        app_kwargs={"middleware": [*security.middleware(host, bot.settings.max_upload_mb),
+                                   Middleware(AdmissionDoor, admission=admission)]},
         max_file_size=security.max_upload(bot.settings.max_upload_mb),
         allowed_paths=[],
         blocked_paths=[str(Path(bot.settings.corpus_dir).resolve()), str(Path(bot.settings.data_dir).resolve())],
