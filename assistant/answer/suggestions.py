@@ -28,6 +28,9 @@ from assistant.index import IndexedArticle
 MAX_SUGGESTIONS = 8
 # Drafts asked at most: each costs one run of the answerer.
 MAX_DRAFTS_CHECKED = 16
+# Drafts come from the article's first sentences only: a few are asked anyway, and some patterns look a
+# name up in the whole text, which must stay cheap for an article of 20,000 sentences.
+MAX_DRAFT_SENTENCES = 400
 
 # -- people -----------------------------------------------------------------------------------
 _PERSON = r"(?:(?:Dr|Prof|Professor)\.? )?[A-Z][a-z]+(?:[ -][A-Z][a-z]+){1,2}"
@@ -184,7 +187,10 @@ def _subject_phrase(subject: str, title: str, text: str) -> str | None:
     if words[0] in ("A", "An"):
         words[0] = words[0].lower()
     later_names = any(w[0].isupper() for w in words[1:])
-    first_is_name = words[0][0].isupper() and not (len(words) > 1 and not later_names) and bool(re.search(rf"[^.!?\s] {re.escape(words[0])}\b", text))
+    # One word capitalised inside a sentence elsewhere is a name ("Fresno"); a phrase whose other words are
+    # lower case is a common noun that opened its sentence ("Civil disobedience").
+    first_is_name = (words[0][0].isupper() and (len(words) == 1 or later_names)
+                     and bool(re.search(rf"[^.!?\s] {re.escape(words[0])}\b", text)))
     recurring = len(words) > 1 and len(re.findall(rf"\b{re.escape(' '.join(words))}\b", text, re.I)) >= 2
     phrase, title = " ".join(words).lower(), title.lower()
     if not (first_is_name or later_names or recurring or phrase.rstrip("s") in title or title in phrase):
@@ -196,7 +202,8 @@ def _subject_phrase(subject: str, title: str, text: str) -> str | None:
 
 
 def _background(sentences: list[str], title: str) -> list[str]:
-    """What a named thing is, when it began, and what it ranks as: questions encyclopaedic sentences answer."""
+    """What a named thing is, what else it is called, when it began, what it ranks as, how many it holds,
+    where it is, and what happened in a year a sentence opens with: questions encyclopaedic sentences answer."""
     text = "\n".join(sentences)
     drafts, years = [], []
     for sentence in sentences:
@@ -279,7 +286,7 @@ def _findings(sentences: list[str], people: list[str]) -> list[str]:
 def draft_questions(article: IndexedArticle) -> list[str]:
     """Candidate questions, one of each kind in turn (clause, person, quantity, term, finding, background),
     bare counts last."""
-    sentences = [article.text[start:end] for start, end in article.sentences]
+    sentences = [article.text[start:end] for start, end in article.sentences[:MAX_DRAFT_SENTENCES]]
     people = _people(sentences)
     kinds = [
         _clauses(sentences),
