@@ -161,18 +161,24 @@ def test_a_chip_asks_its_question_and_a_reload_keeps_the_chat(server, browser):
     page.context.close()
 
 
+def _upload_a_binary_file(page, tmp_path: Path) -> None:
+    """Opens the Library and uploads a file that is not text: refused, with its note."""
+    from playwright.sync_api import expect
+
+    page.get_by_text("Library").click()
+    binary = tmp_path / "notes.txt"
+    binary.write_bytes(bytes(range(256)) * 64)
+    page.locator("#upload input[type=file]").set_input_files(str(binary))
+    expect(page.locator("#upload-note")).to_contain_text("Not added: notes.txt: binary data, not text", timeout=ANSWER_TIMEOUT)
+
+
 def test_upload_selects_the_new_article_and_switching_keeps_histories_apart(server, browser, web_corpus, tmp_path):
     from playwright.sync_api import expect
 
     url, _ = server
     page = _open(browser, url)
-    page.get_by_text("Library").click()
     before = sorted(p.name for p in web_corpus.iterdir())
-
-    binary = tmp_path / "notes.txt"
-    binary.write_bytes(bytes(range(256)) * 64)
-    page.locator("#upload input[type=file]").set_input_files(str(binary))
-    expect(page.locator("#upload-note")).to_contain_text("Not added: notes.txt: binary data, not text", timeout=ANSWER_TIMEOUT)
+    _upload_a_binary_file(page, tmp_path)
     assert sorted(p.name for p in web_corpus.iterdir()) == before
 
     good = tmp_path / "seed library.txt"
@@ -204,12 +210,8 @@ def test_a_file_over_the_limit_is_refused_in_the_page_with_one_message(server, b
     page = _open(browser, url)
     failed = []
     page.on("response", lambda response: failed.append(f"{response.status} {response.url}") if response.status >= 400 else None)
-    page.get_by_text("Library").click()
     before = sorted(p.name for p in web_corpus.iterdir())
-    binary = tmp_path / "notes.txt"
-    binary.write_bytes(bytes(range(256)) * 64)
-    page.locator("#upload input[type=file]").set_input_files(str(binary))
-    expect(page.locator("#upload-note")).to_contain_text("notes.txt: binary data", timeout=ANSWER_TIMEOUT)
+    _upload_a_binary_file(page, tmp_path)
 
     limit = bot.settings.max_upload_mb
     big = tmp_path / "big.txt"
