@@ -14,7 +14,7 @@ visitors arrive when they like: here questions arrive as a Poisson process at 25
   * people per server: a person asking every 30 s is 1/30 question per second; the figure is the
     highest rate tested with p95 <= 1 s, no "busy" and no error, times 30.
 
-    .venv/bin/python bench/capacity.py
+    .venv/bin/python bench/capacity.py [--compare-env MALLOC_ARENA_MAX=2]   # a second sweep with a server setting
 """
 
 from __future__ import annotations
@@ -101,40 +101,51 @@ def open_loop(port: int, questions, rate: float, seconds: float, seed: int) -> t
     return outcomes, time.monotonic() - started
 
 
+def sweep(folder, questions, args, label: str, **env: str) -> None:
+    """One server (with ``env``): its capacity, then every rate share; prints the table and the people figure."""
+    server = Server(folder, ASSISTANT_ANSWER_CACHE="0", **env)
+    try:
+        server.wait_ready()
+        capacity = measure_capacity(server.port, questions, args.probe_seconds)
+        print(f"## {label}\n{machine_line()}\ncapacity: {capacity:.1f} answers/s (8 visitors back to back, "
+              f"{args.probe_seconds:.0f} s), server RSS {server.rss()} MiB\n")
+        rows, best = [], 0.0
+        for share in RATE_SHARES:
+            rate = share * capacity
+            outcomes, wall = open_loop(server.port, questions, rate, args.seconds, seed=int(share * 100))
+            answered = outcomes.answered
+            p95 = percentile(answered, 95) if answered else None
+            rows.append([f"{share:.0%}", f"{rate:.1f}", f"{len(answered) / wall:.1f}",
+                         percentile(answered, 50) if answered else None, p95,
+                         percentile(answered, 99) if answered else None, len(outcomes.busy),
+                         max(outcomes.busy) if outcomes.busy else None, len(outcomes.errors), server.rss()])
+            if p95 is not None and p95 <= P95_TARGET and not outcomes.busy and not outcomes.errors:
+                best = max(best, rate)
+            for error in outcomes.errors[:3]:
+                print(f"  error at {share:.0%}: {error}")
+        print(table(["load", "arrivals/s", "answers/s", "p50 s", "p95 s", "p99 s", "busy", "slowest busy s",
+                     "errors", "RSS MiB"], rows, digits=2))
+        people = int(best * SECONDS_BETWEEN_QUESTIONS)
+        print(f"\none server on this machine serves {people} people asking every {SECONDS_BETWEEN_QUESTIONS} s "
+              f"with p95 <= {P95_TARGET:.0f} s ({best:.1f} questions/s, the highest rate tested that held it)\n")
+    finally:
+        server.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=30.0, help="arrivals per rate")
     parser.add_argument("--probe-seconds", type=float, default=20.0, help="back-to-back run that measures capacity")
+    parser.add_argument("--compare-env", metavar="NAME=VALUE", help="a second sweep, its server with this setting")
     args = parser.parse_args()
     questions = distinct_questions()
-    with report("capacity", "open-loop arrivals against one assistant serve"), scratch_dir("capacity") as folder:
-        server = Server(folder, ASSISTANT_ANSWER_CACHE="0")
-        try:
-            server.wait_ready()
-            capacity = measure_capacity(server.port, questions, args.probe_seconds)
-            print(f"{machine_line()}\ncapacity: {capacity:.1f} answers/s (8 visitors back to back, "
-                  f"{args.probe_seconds:.0f} s), server RSS {server.rss()} MiB\n")
-            rows, best = [], 0.0
-            for share in RATE_SHARES:
-                rate = share * capacity
-                outcomes, wall = open_loop(server.port, questions, rate, args.seconds, seed=int(share * 100))
-                answered = outcomes.answered
-                p95 = percentile(answered, 95) if answered else None
-                rows.append([f"{share:.0%}", f"{rate:.1f}", f"{len(answered) / wall:.1f}",
-                             percentile(answered, 50) if answered else None, p95,
-                             percentile(answered, 99) if answered else None, len(outcomes.busy),
-                             max(outcomes.busy) if outcomes.busy else None, len(outcomes.errors), server.rss()])
-                if p95 is not None and p95 <= P95_TARGET and not outcomes.busy and not outcomes.errors:
-                    best = max(best, rate)
-                for error in outcomes.errors[:3]:
-                    print(f"  error at {share:.0%}: {error}")
-            print(table(["load", "arrivals/s", "answers/s", "p50 s", "p95 s", "p99 s", "busy", "slowest busy s",
-                         "errors", "RSS MiB"], rows, digits=2))
-            people = int(best * SECONDS_BETWEEN_QUESTIONS)
-            print(f"\none server on this machine serves {people} people asking every {SECONDS_BETWEEN_QUESTIONS} s "
-                  f"with p95 <= {P95_TARGET:.0f} s ({best:.1f} questions/s, the highest rate tested that held it)")
-        finally:
-            server.stop()
+    with report("capacity", "open-loop arrivals against one assistant serve"):
+        with scratch_dir("capacity") as folder:
+            sweep(folder, questions, args, "as shipped")
+        if args.compare_env:
+            name, _, value = args.compare_env.partition("=")
+            with scratch_dir("capacity") as folder:
+                sweep(folder, questions, args, f"with {name}={value}", **{name: value})
 
 
 if __name__ == "__main__":
