@@ -88,6 +88,8 @@ def _door_client(admission: Admission):
     from starlette.testclient import TestClient
 
     async def reached(request):
+        if await request.body() == b"malformed":
+            return PlainTextResponse("bad JSON", status_code=422)
         return PlainTextResponse("reached")
 
     routes = [Route(path, reached, methods=["GET", "POST"])
@@ -107,8 +109,15 @@ def test_the_door_refuses_a_rest_question_at_once_when_it_could_not_be_answered_
     assert client.get("/gradio_api/call/ask/event").status_code == 200
     assert client.post("/gradio_api/queue/join").status_code == 200
     # A question that reaches its handler is no longer a promise: room for the next one.
-    admission.arrived()
+    admission.settle()
     assert client.post("/gradio_api/call/ask").status_code == 200
+
+
+def test_a_call_refused_behind_the_door_is_no_longer_counted():
+    admission = Admission(slots=1, max_seconds=1.0, first_estimate=0.3)
+    client = _door_client(admission)
+    assert [client.post("/gradio_api/call/ask", content=b"malformed").status_code for _ in range(5)] == [422] * 5
+    assert client.post("/gradio_api/call/ask").status_code == 200 and admission.refused == 0
 
 
 def test_a_promise_that_never_arrives_is_forgotten_after_the_bound():

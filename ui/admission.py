@@ -76,8 +76,9 @@ class Admission:
             self._check()
             self._promised.append(time.monotonic())
 
-    def arrived(self) -> None:
-        """A question let in at the door has reached its handler: from here ``admit`` (or nothing) counts it."""
+    def settle(self) -> None:
+        """A question let in at the door has reached its handler (from there ``admit`` counts it), or never will
+        (Gradio refused the call): either way it is no longer on its way."""
         with self._lock:
             if self._promised:
                 self._promised.popleft()
@@ -126,4 +127,12 @@ class AdmissionDoor:
                                         headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
                 await response(scope, receive, send)
                 return
+
+            async def settling_send(message: dict) -> None:
+                if message["type"] == "http.response.start" and message["status"] != 200:
+                    self.admission.settle()  # a malformed call: Gradio made no event, no handler will run
+                await send(message)
+
+            await self.app(scope, receive, settling_send)
+            return
         await self.app(scope, receive, send)

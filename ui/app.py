@@ -342,7 +342,7 @@ def build_app(bot: Assistant, warming: threading.Event | None = None, admission:
 
     def ask(question: str, request: gr.Request, article: str = ALL_ARTICLES) -> dict:
         """Answer one question about the corpus (article id, or "all") with quoted, cited passages."""
-        admission.arrived()  # let in at the door: from here it is counted by its slot, if it takes one
+        admission.settle()  # let in at the door: from here it is counted by its slot, if it takes one
         try:
             normalise_question(question)  # a refused question never waits for a slot
             with admitted(request.session_hash):
