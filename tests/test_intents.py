@@ -207,8 +207,9 @@ def test_vague_drafts_are_not_made():
         "It is the largest city in the region.",  # "What is it?"
         "The city is a port.",  # "What is the city?"
     ]
-    drafts = suggestions._clauses(sentences) + suggestions._bare_counts(sentences) + suggestions._background(sentences, "Ports")
-    drafts += [f"Who is {name}?" for name in suggestions._people(sentences)]
+    text = "\n".join(sentences)
+    drafts = suggestions._clauses(sentences) + suggestions._bare_counts(sentences) + suggestions._background(sentences, text, "Ports")
+    drafts += [f"Who is {name}?" for name in suggestions._people(sentences, text)]
     assert not {"Who studies ketamine?", "How many students?", "Who is Setanta Sports?", "What is it?",
                 "What is the city?"} & set(drafts), drafts
 

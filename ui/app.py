@@ -291,7 +291,7 @@ class _EmbeddingProgress:
         self.progress(1.0, desc=self.description)
 
 
-def build_app(bot: Assistant, warming: threading.Event | None = None, admission: Admission | None = None) -> gr.Blocks:
+def build_app(bot: Assistant, admission: Admission, warming: threading.Event | None = None) -> gr.Blocks:
     """The reading-and-chat page, plus the ``/ask`` endpoint scripts call with gradio_client.
 
     ``warming`` is set once the models are loaded; until then the page says they are loading. ``admission``
@@ -299,7 +299,6 @@ def build_app(bot: Assistant, warming: threading.Event | None = None, admission:
     Launch it with ``theme=THEME, css=CSS, head=HEAD`` (``serve`` does): Gradio 6 takes them at launch.
     """
     sessions = SessionBackends(bot)
-    admission = admission or Admission(QUESTION_WORKERS, ANSWER_WITHIN_SECONDS)
 
     def admitted(session: str | None) -> AbstractContextManager:
         """A slot for a quoted answer (CPU work on this machine); an LLM's answer is waited for elsewhere."""
@@ -595,7 +594,7 @@ def serve(bot: Assistant, host: str | None = None, port: int | None = None, *, b
     # 5.3 s for the models); the page says what it waits for meanwhile.
     threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
     admission = Admission(QUESTION_WORKERS, ANSWER_WITHIN_SECONDS)
-    app = build_app(bot, warming=warmed, admission=admission)
+    app = build_app(bot, admission, warming=warmed)
     app.launch(
         server_name=host,
         server_port=port,

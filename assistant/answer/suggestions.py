@@ -154,7 +154,7 @@ _BASE_VERB = {"reports": "report", "reported": "report", "finds": "find", "found
               "showed": "show", "concluded": "conclude"}
 
 
-def _people(sentences: list[str]) -> list[str]:
+def _people(sentences: list[str], text: str) -> list[str]:
     """Names of the people the article introduces with a role, in order of appearance.
 
     A person is named again by surname alone ("Heifets says"); a body or a place ("Setanta Sports, the
@@ -162,7 +162,6 @@ def _people(sentences: list[str]) -> list[str]:
     """
     # A role opening a sentence is capitalised ("Ornithologist Ingrid Sorvik, who ..."): read it in lower case.
     names = [m.group("name") for s in sentences for p in _PEOPLE for m in p.finditer(s[:1].lower() + s[1:])]
-    text = "\n".join(sentences)
     return [name for name in dict.fromkeys(names) if not _NOT_A_PERSON.search(name) and _named_alone(name, text)]
 
 
@@ -192,8 +191,8 @@ def _subject_phrase(subject: str, title: str, text: str) -> str | None:
     first_is_name = (words[0][0].isupper() and (len(words) == 1 or later_names)
                      and bool(re.search(rf"[^.!?\s] {re.escape(words[0])}\b", text)))
     recurring = len(words) > 1 and len(re.findall(rf"\b{re.escape(' '.join(words))}\b", text, re.I)) >= 2
-    phrase, title = " ".join(words).lower(), title.lower()
-    if not (first_is_name or later_names or recurring or phrase.rstrip("s") in title or title in phrase):
+    lowered, title = " ".join(words).lower(), title.lower()
+    if not (first_is_name or later_names or recurring or lowered.rstrip("s") in title or title in lowered):
         return None
     if not (first_is_name or later_names or words[0].isupper()):
         words[0] = words[0].lower()
@@ -201,10 +200,9 @@ def _subject_phrase(subject: str, title: str, text: str) -> str | None:
     return f"the {phrase}" if subject.startswith("The ") else phrase
 
 
-def _background(sentences: list[str], title: str) -> list[str]:
+def _background(sentences: list[str], text: str, title: str) -> list[str]:
     """What a named thing is, what else it is called, when it began, what it ranks as, how many it holds,
     where it is, and what happened in a year a sentence opens with: questions encyclopaedic sentences answer."""
-    text = "\n".join(sentences)
     drafts, years = [], []
     for sentence in sentences:
         for pattern in (_DEFINITION, _BEGAN, _RANKED, _HOLDS, _LOCATED, _ALIAS):
@@ -263,7 +261,7 @@ def _bare_counts(sentences: list[str]) -> list[str]:
     A count needs a qualifier to be specific ("How many students?" is not; "How many richest people?" is not English)."""
     counted = [m.group("things") for s in sentences for m in _COUNTED.finditer(s)]
     return [f"How many {things}?" for things in counted if not _UNITS.search(things)
-            and len(things.split()) == 2 and not re.match(r"\w+est\b|most\b|more\b|other\b|such\b", things)]
+            and len(things.split()) == 2 and not re.match(r"\w+est\b|most\b|more\b", things)]
 
 
 def _terms(sentences: list[str]) -> list[str]:
@@ -287,14 +285,15 @@ def draft_questions(article: IndexedArticle) -> list[str]:
     """Candidate questions, one of each kind in turn (clause, person, quantity, term, finding, background),
     bare counts last."""
     sentences = [article.text[start:end] for start, end in article.sentences[:MAX_DRAFT_SENTENCES]]
-    people = _people(sentences)
+    text = "\n".join(sentences)  # where names and subjects are looked up again
+    people = _people(sentences, text)
     kinds = [
         _clauses(sentences),
         [f"Who is {name}?" for name in people],
         _quantities(sentences),
         _terms(sentences),
         _findings(sentences, people),
-        _background(sentences, article.title),
+        _background(sentences, text, article.title),
     ]
     drafts = [q for q in chain.from_iterable(zip_longest(*kinds)) if q is not None] + _bare_counts(sentences)
     return list(dict.fromkeys(q for q in drafts if recognise(q) is None))
