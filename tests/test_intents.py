@@ -206,12 +206,47 @@ def test_vague_drafts_are_not_made():
         "Setanta Sports, the Irish broadcaster, lost the rights; Setanta Sports closed in 2009.",  # not a person
         "It is the largest city in the region.",  # "What is it?"
         "The city is a port.",  # "What is the city?"
+        "The greater Harbour Megaregion grew, and the army under Jani Beg left.",  # comparatives are not roles
+        "In 2010, medical geneticists named the gene.",  # a year is not a count: "How many medical geneticists?"
+        "Their wealth grew to $41 trillion in 2008.",  # "How much was the trillion?"
+        "There are 4 major types and 9 individual trees.",  # "How many major types?"
+        "Some private schools are boarding schools.",  # "What are some private schools?"
+        "The Irish broadcaster Setanta Sports won two packages.",  # a company after a role word
     ]
     text = "\n".join(sentences)
     drafts = suggestions._clauses(sentences) + suggestions._bare_counts(sentences) + suggestions._background(sentences, text, "Ports")
+    drafts += suggestions._quantities(sentences)
     drafts += [f"Who is {name}?" for name in suggestions._people(sentences, text)]
     assert not {"Who studies ketamine?", "How many students?", "Who is Setanta Sports?", "What is it?",
-                "What is the city?"} & set(drafts), drafts
+                "What is the city?", "Who is Harbour Megaregion?", "Who is Jani Beg?", "How many medical geneticists?",
+                "How much was the trillion?", "How many major types?", "How many individual trees?",
+                "What are some private schools?"} & set(drafts), drafts
+
+
+def test_encyclopaedic_sentences_give_drafts_in_their_own_words():
+    sentences = [
+        "By volume, argon is the third-most abundant gas in the atmosphere, after nitrogen and oxygen.",
+        "Tollund (Danish: Tollund Mose; commonly known as the bog village) is a hamlet in Jutland.",
+        "The word harbour is derived from an Old English word for shelter.",
+        "The Varn Bridge was designed by Ada Lund in 1902.",
+        "The Black Harvest is thought to have originated in the northern valleys.",
+        "The town council consists of nine members elected every four years. The town council meets in a mill.",
+        "Millstad is known for its paper mills.",
+        "Millstad was founded in 1350 on the Varn estuary.",
+        "Harbour pilots are sailors who guide ships through dangerous waters. Harbour pilots train for years.",
+        "The work of harbour pilots is old, and the pilots of Millstad are known along the coast.",
+        "English chemist Ole Varn (1641-1679) refined this work.",
+        "Later, Ada Lund proved that the tide reached the mills.",
+    ]
+    text = "\n".join(sentences)
+    drafts = suggestions._background(sentences, text, "Argon") + suggestions._findings(sentences, [])
+    drafts += [f"Who is {name}?" for name in suggestions._people(sentences, text)]
+    for expected in ("What is the third-most abundant gas in the atmosphere?", "What is Tollund commonly known as?",
+                     "What is the word harbour derived from?", "Who designed the Varn Bridge?",
+                     "Where did the Black Harvest originate?", "What does the town council consist of?",
+                     "What is Millstad known for?", "When was Millstad founded?", "What are harbour pilots?",
+                     "Who is Ole Varn?", "What did Ada Lund prove?"):
+        assert expected in drafts, (expected, drafts)
 
 
 def test_third_article_byline_date_and_overview(pair_bot):

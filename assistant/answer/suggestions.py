@@ -34,8 +34,14 @@ MAX_DRAFT_SENTENCES = 400
 
 # -- people -----------------------------------------------------------------------------------
 _PERSON = r"(?:(?:Dr|Prof|Professor)\.? )?[A-Z][a-z]+(?:[ -][A-Z][a-z]+){1,2}"
+# Words with a role's ending that are not roles ("the greater Southern California Megaregion", "under Jani Beg").
+_NOT_A_ROLE = (
+    r"(?!(?:greater|lesser|other|former|latter|upper|lower|inner|outer|under|over|after|later|earlier|newer|older|"
+    r"larger|smaller|bigger|higher|wider|further|farther|different|present|recent|current|ancient|important|"
+    r"significant|prominent|dominant|relevant|independent|major|minor|interior|exterior|senior|junior)\b)"
+)
 _ROLE_NOUN = (
-    r"[a-z][a-z-]{2,}(?:ist|er|or|ian|ant|ent|eon)|architect|expert|critic|nurse|pupil|chief|head|chair|mayor|"
+    rf"{_NOT_A_ROLE}[a-z][a-z-]{{2,}}(?:ist|er|or|ian|ant|ent|eon)|architect|expert|critic|nurse|pupil|chief|head|chair|mayor|"
     r"founder|creator|president|author|coauthor|co-author|spokesperson|spokesman|spokeswoman|captain|coach"
 )
 _PERSON_NOUN = re.compile(rf"\b(?:{_ROLE_NOUN}|man|woman|boy|girl|person)\b")
@@ -49,7 +55,8 @@ _PEOPLE = [
 # Capitalised runs that name places and bodies, not people.
 _NOT_A_PERSON = re.compile(
     r"\b(?:University|College|School|Society|Journal|Organization|Organisation|Council|Clinics?|Institute|"
-    r"Hospital|Health|River|Bridge|Street|Road|Primary|Stories|Department|Agency|Company|Fund)\b"
+    r"Hospital|Health|River|Bridge|Street|Road|Primary|Stories|Department|Agency|Company|Fund|Sports|Group|Limited|"
+    r"Ltd|Inc|Corporation|Broadcasting|Television|Media|News|Records|Airlines|Bank|Party|Club|League|Church)\b"
 )
 
 # -- clauses ----------------------------------------------------------------------------------
@@ -71,8 +78,8 @@ _AFTER_HEAD_NOUN = re.compile(r" (?:from|of|at|in|with|on|for|by|to) ")
 
 # -- quantities -------------------------------------------------------------------------------
 _NUMBER = (
-    r"(?:\d[\d,.]*|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens of|hundreds of|thousands of)"
-    r"(?: (?:hundred|thousand|million|billion))?"
+    r"(?:\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens of|hundreds of|thousands of)"
+    r"(?: (?:hundred|thousand|million|billion|trillion))?"
 )
 _THINGS = r"(?P<things>(?:(?!which |that |these |those |who |whose |other |such )[a-z]+ )?(?:[a-z]{3,}s|people|children|men|women))"
 _COUNTED = re.compile(rf"\b{_NUMBER} {_THINGS}\b")
@@ -89,9 +96,9 @@ _UNITS = re.compile(
     r"\b(?:times|years|months|weeks|days|hours|minutes|seconds|mornings|evenings|nights|weekends|decades|percent|"
     r"tonnes|tons|kilometres|kilometers|miles|metres|meters|pounds|dollars|euros|points|cents)$"
 )
-_AMOUNT = r"[£$€]\s?\d[\d,.]*(?: (?:thousand|million|billion))?"
+_AMOUNT = r"[£$€]\s?\d[\d,.]*(?: (?:thousand|million|billion|trillion))?"
 # "an £85,000 grant"
-_PRICED = re.compile(rf"{_AMOUNT} (?P<thing>(?!thousand|million|billion)[a-z]{{3,}})\b")
+_PRICED = re.compile(rf"{_AMOUNT} (?P<thing>(?!thousand|million|billion|trillion)[a-z]{{3,}})\b")
 # "Repairs cost £1.2 million"
 _COSTING = re.compile(r"\b(?P<thing>[A-Za-z]{3,}) (?:cost|costs) (?:about |around |nearly |over )?[£$€]\d")
 
@@ -99,19 +106,41 @@ _COSTING = re.compile(r"\b(?P<thing>[A-Za-z]{3,}) (?:cost|costs) (?:about |aroun
 # A sentence-opening subject of up to five words, an optional aside, then the verb.
 _NAMED = r"(?P<subject>(?:The )?[A-Z][\w'’-]*(?: [\w'’-]+){0,4}?)(?: \([^()]{1,300}\))?"
 _SUBJECT = rf"{_NAMED}(?:, [^,]{{1,80}},)?"
-# "Fresno is a city in ..." -> "What is Fresno?"; "Civil disobedience is the active ..." -> "What is civil disobedience?"
+# "Fresno is a city in ..." -> "What is Fresno?"; "Civil disobedience is the active ..." -> "What is civil
+# disobedience?"; "Pharmacists are healthcare professionals ..." -> "What are pharmacists?"
 _DEFINITION = re.compile(
-    rf"^{_SUBJECT} (?P<verb>is|was|are|were) (?:a|an|the|one of the) (?P<head>[a-z][\w-]*(?: [a-z][\w-]*){{0,2}})"
+    rf"^{_SUBJECT} (?:(?P<verb>is|was|are|were) (?:a|an|the|one of the)|(?P<plural>are|were)) "
+    r"(?P<head>[A-Za-z][\w-]*(?: [a-z][\w-]*){0,2})"
 )
 # "The university was founded in 1890" -> "When was the university founded?"
 _BEGAN = re.compile(
-    rf"^{_SUBJECT} (?P<verb>was|were) (?P<event>founded|established|built|opened|created|formed|completed|launched|"
-    r"discovered|invented|born|incorporated|introduced) (?:in|on) (?:\d{1,2} )?(?:[A-Z][a-z]+ )?(?:\d{1,2}, )?\d{4}\b"
+    rf"^{_SUBJECT} (?P<verb>was|were) (?P<how>(?:first|originally|officially|formally) )?"
+    r"(?P<event>founded|established|built|opened|created|formed|completed|launched|discovered|invented|born|"
+    r"incorporated|introduced|designed|constructed|signed|published|released|adopted|ratified|chartered|organi[sz]ed|"
+    r"settled|enacted) (?:[a-z]+ [A-Z][\w-]+ )?(?:in|on) (?:\d{1,2} )?(?:[A-Z][a-z]+ )?(?:\d{1,2}, )?\d{4}\b"
 )
-# "Warsaw is the largest city in Poland" -> "What is the largest city in Poland?"
+# "The university was founded by John D. Rockefeller" -> "Who founded the university?" (verbs whose past
+# participle is their past tense, so the question keeps the sentence's word)
+_MADE_BY = re.compile(
+    rf"^{_SUBJECT} (?P<verb>was|were) (?:first |originally |jointly )?(?P<event>founded|established|built|designed|"
+    r"created|discovered|invented|developed|introduced|constructed|commissioned|coined|composed|directed|produced|"
+    r"funded|financed|acquired|purchased|bought|organi[sz]ed|proposed|described|formulated|named after|led) by [A-Z]"
+)
+# "The Black Death is thought to have originated in Central Asia" -> "Where did the Black Death originate?"
+_ORIGINATED = re.compile(
+    rf"^{_SUBJECT} (?:(?:is|are|was|were) (?:thought|believed|said) to have |probably |first )?originated (?:in|from)\b"
+)
+# "The council consists of 40 members" -> "What does the council consist of?"
+_CONSISTS = re.compile(rf"^{_SUBJECT} (?P<verb>consists|consisted|is composed|was composed|is made up|was made up) of\b")
+# "Fresno is known for its raisins" -> "What is Fresno known for?"
+_KNOWN_FOR = re.compile(rf"^{_SUBJECT} (?P<verb>is|was|are|were) (?:best |widely |well |also |chiefly )?known for\b")
+# "Warsaw is the largest city in Poland" -> "What is the largest city in Poland?"; "oxygen is the third-most
+# abundant element in the universe, after ..." -> "What is the third-most abundant element in the universe?"
 _RANKED = re.compile(
-    rf"^{_SUBJECT} (?P<verb>is|was|are|were) the (?P<rank>(?:most|least) [a-z]+|[a-z]+est|first|second|third|only) "
-    rf"(?P<what>[a-z][\w-]*(?: (?:[a-z][\w-]*|of|in|on|at|[A-Z][\w-]*)){{0,6}}?){_CLAUSE_END}"
+    rf"^{_SUBJECT} (?P<verb>is|was|are|were) the "
+    r"(?P<rank>(?:[a-z]+-)?(?:most|least) [a-z]+|(?:[a-z]+-)?[a-z]+est|first|second|third|only|principal|main|leading) "
+    r"(?P<what>[a-z][\w-]*(?: (?:[a-z][\w'’-]*|[A-Z][\w'’-]*)){0,7}?)"
+    r"(?=[,;:.!?]| (?:after|before|because|when|while|since|and|but|according|that|which|who|with|as)\b)"
 )
 # "The university has seven professional schools" -> "How many professional schools does the university have?"
 _HOLDS = re.compile(
@@ -124,8 +153,21 @@ _HOLD_BASE = {"has": ("does", "have"), "have": ("do", "have"), "had": ("did", "h
               "employed": ("did", "employ")}
 # "Fresno is located in the San Joaquin Valley" -> "Where is Fresno located?"
 _LOCATED = re.compile(rf"^{_SUBJECT} (?P<verb>is|are|was|were) (?:located|situated|based) (?:in|on|at|along|near)\b")
-# "Private schools, also known as independent schools, ..." -> "What are private schools also known as?"
-_ALIAS = re.compile(rf"^{_NAMED},? (?:also|commonly|often|sometimes|formerly) (?:known|called) as\b")
+# "Private schools, also known as independent schools, ..." -> "What are private schools also known as?";
+# "Southern California, often abbreviated SoCal, ..." -> "What is Southern California often abbreviated as?";
+# "Ctenophora (...; commonly known as comb jellies) is ..." -> "What is ctenophora commonly known as?"
+_ALIAS = re.compile(
+    r"^(?P<subject>(?:The )?[A-Z][\w'’-]*(?: [\w'’-]+){0,4}?)(?:,? | \([^()]{0,200}?\b)"
+    r"(?P<alias>(?:also|commonly|often|sometimes|formerly|usually) (?:known|called|abbreviated|referred to))"
+    r"(?: in English)?(?= as| [A-Z])"
+)
+# "The word pharmacy is derived from ..." -> "What is the word pharmacy derived from?"
+_DERIVED = re.compile(rf"^{_SUBJECT} (?P<verb>is|was|are|were) (?:ultimately |probably )?derived from\b")
+# What a sentence may open with before its subject: "By mass, oxygen is ...", "In 2014, the city had ...".
+_OPENING_PHRASE = re.compile(
+    r"^(?:(?:By|In|At|As of|Among|Since|Today|Currently|Historically|Traditionally|Geographically|Originally)"
+    r"(?: [^,]{1,40})?), (?=[a-zA-Z])"
+)
 # "In 1835, the first ..." -> "What happened in 1835?"
 _YEAR_OPENING = re.compile(r"^(?:In|By|During) (?P<year>1[0-9]{3}|20[0-9]{2}), ")
 
@@ -147,22 +189,29 @@ _STUDY = re.compile(
 _FINDING = re.compile(r"\b(?:found|find|finds|findings|discovered|showed|shows|suggests|concluded|revealed)\b")
 # "Stanford University scientists report that ..." -> "What did Stanford University scientists report?"
 _REPORTED = re.compile(
-    rf"\b(?P<who>(?:[A-Z][\w-]+ ){{1,3}}(?:scientists|researchers|officials|experts|doctors|authors|team)|{_PERSON}) "
-    r"(?P<verb>reports?|reported|finds|found|discovered|showed|concluded) that\b"
+    rf"\b(?P<who>(?:[A-Z][\w-]+ ){{1,3}}(?:scientists|researchers|officials|experts|doctors|authors|team)|"
+    rf"(?:[a-z]+ )?[a-z]+(?:ists|ians)|{_PERSON}) "
+    r"(?P<verb>reports?|reported|finds|found|discovered|showed|concluded|proved|argued|argues|suggested|suggests|"
+    r"demonstrated|claimed|claims|estimated|believed|believes) that\b"
 )
 _BASE_VERB = {"reports": "report", "reported": "report", "finds": "find", "found": "find", "discovered": "discover",
-              "showed": "show", "concluded": "conclude"}
+              "showed": "show", "concluded": "conclude", "proved": "prove", "argued": "argue", "argues": "argue",
+              "suggested": "suggest", "suggests": "suggest", "demonstrated": "demonstrate", "claimed": "claim",
+              "claims": "claim", "estimated": "estimate", "believed": "believe", "believes": "believe"}
 
 
 def _people(sentences: list[str], text: str) -> list[str]:
     """Names of the people the article introduces with a role, in order of appearance.
 
-    A person is named again by surname alone ("Heifets says"); a body or a place ("Setanta Sports, the
-    broadcaster") by its whole name: a name never shortened is not asked about as a person.
+    A role before the name ("English chemist John Mayow") marks a person. A role after it ("Setanta Sports,
+    the broadcaster") may follow a body or a place, so there the name must come again by surname alone
+    ("Heifets says"): a body or a place keeps its whole name.
     """
     # A role opening a sentence is capitalised ("Ornithologist Ingrid Sorvik, who ..."): read it in lower case.
-    names = [m.group("name") for s in sentences for p in _PEOPLE for m in p.finditer(s[:1].lower() + s[1:])]
-    return [name for name in dict.fromkeys(names) if not _NOT_A_PERSON.search(name) and _named_alone(name, text)]
+    lowered = [s[:1].lower() + s[1:] for s in sentences]
+    role_first = [m.group("name") for s in lowered for m in _PEOPLE[0].finditer(s)]
+    role_after = [m.group("name") for s in lowered for m in _PEOPLE[1].finditer(s) if _named_alone(m.group("name"), text)]
+    return [name for name in dict.fromkeys(role_first + role_after) if not _NOT_A_PERSON.search(name)]
 
 
 def _named_alone(name: str, text: str) -> bool:
@@ -170,6 +219,7 @@ def _named_alone(name: str, text: str) -> bool:
     return bool(given) and bool(re.search(rf"(?<!{re.escape(given[-1])} )\b{re.escape(surname)}\b", text))
 
 
+_QUANTIFIERS = {"some", "many", "most", "all", "few", "several", "both", "other", "another", "various", "certain"}
 _POINTERS = {"it", "its", "there", "this", "that", "these", "those", "they", "he", "she", "we", "you", "i", "such", "each"}
 
 
@@ -177,55 +227,91 @@ def _subject_phrase(subject: str, title: str, text: str) -> str | None:
     """The sentence's subject as it reads inside a question, or None when it is not specific enough to ask about.
 
     Specific: it holds a name (a capital after its first word, or a first word capitalised mid-sentence
-    elsewhere) or it is what the title names. "The city" is not. An opening capital that is only the
-    sentence's own ("Civil disobedience") is lowered; "The" always is.
+    elsewhere), it is what the title names, or it is a phrase (or a bare plural, "Pharmacists", never "The
+    city") the article comes back to. An opening capital that is only the sentence's own ("Civil
+    disobedience") is lowered; "The" always is.
     """
     words = subject.removeprefix("The ").split()
-    if not words or len(words) > 5 or words[0].lower() in _POINTERS:
+    if not words or len(words) > 5 or words[0].lower() in _POINTERS | _QUANTIFIERS:
         return None
     if words[0] in ("A", "An"):
         words[0] = words[0].lower()
     later_names = any(w[0].isupper() for w in words[1:])
     # One word capitalised inside a sentence elsewhere is a name ("Fresno"); a phrase whose other words are
     # lower case is a common noun that opened its sentence ("Civil disobedience").
-    first_is_name = (words[0][0].isupper() and (len(words) == 1 or later_names)
-                     and bool(re.search(rf"[^.!?\s] {re.escape(words[0])}\b", text)))
-    recurring = len(words) > 1 and len(re.findall(rf"\b{re.escape(' '.join(words))}\b", text, re.I)) >= 2
+    capital_inside = bool(re.search(rf"[^.!?\s] {re.escape(words[0])}\b", text))
+    first_is_name = words[0][0].isupper() and (len(words) == 1 or later_names) and capital_inside
+    mentions = len(re.findall(rf"\b{re.escape(' '.join(words))}\b", text, re.I))
+    recurring = mentions >= 2 if len(words) > 1 else (mentions >= 3 and not subject.startswith("The "))
     lowered, title = " ".join(words).lower(), title.lower()
-    if not (first_is_name or later_names or recurring or lowered.rstrip("s") in title or title in lowered):
+    names_a_word = len(words) == 2 and words[0] in ("word", "term", "name")  # "The word pharmacy"
+    if not (first_is_name or later_names or recurring or names_a_word or lowered.rstrip("s") in title or title in lowered):
         return None
-    if not (first_is_name or later_names or words[0].isupper()):
+    # A capital kept: after "The", on an acronym, on a run of capitals ("Lake Varnholm") or on one word
+    # capitalised inside sentences elsewhere ("Fresno").
+    if not (subject.startswith("The ") or words[0].isupper()
+            or (words[1][0].isupper() if len(words) > 1 else capital_inside)):
         words[0] = words[0].lower()
     phrase = " ".join(words)
     return f"the {phrase}" if subject.startswith("The ") else phrase
 
 
+_BACKGROUND = (_DEFINITION, _BEGAN, _MADE_BY, _RANKED, _HOLDS, _LOCATED, _ORIGINATED, _CONSISTS, _KNOWN_FOR,
+               _DERIVED, _ALIAS)
+
+
+def _without_opening(sentence: str) -> str:
+    """The sentence from its subject on: "By mass, oxygen is ..." -> "Oxygen is ..."."""
+    opening = _OPENING_PHRASE.match(sentence)
+    if not opening:
+        return sentence
+    rest = sentence[opening.end():]
+    return rest[:1].upper() + rest[1:]
+
+
 def _background(sentences: list[str], text: str, title: str) -> list[str]:
-    """What a named thing is, what else it is called, when it began, what it ranks as, how many it holds,
-    where it is, and what happened in a year a sentence opens with: questions encyclopaedic sentences answer."""
+    """What a named thing is, what else it is called, when it began and who made it, what it ranks as, how many
+    it holds, where it is or came from, what it is made of or known for, and what happened in a year a sentence
+    opens with: questions encyclopaedic sentences answer."""
     drafts, years = [], []
-    for sentence in sentences:
-        for pattern in (_DEFINITION, _BEGAN, _RANKED, _HOLDS, _LOCATED, _ALIAS):
+    for whole in sentences:
+        sentence = _without_opening(whole)
+        for pattern in _BACKGROUND:
             match = pattern.match(sentence)
             subject = match and _subject_phrase(match.group("subject"), title, text)
             if not subject or re.match(r"\.\w", sentence[match.end() : match.end() + 2]):  # not cut at "U.S."
                 continue
-            verb, person = match.groupdict().get("verb"), bool(_PEOPLE[0].search(subject) or _PERSON_NOUN.fullmatch(subject))
+            verb = match.groupdict().get("verb") or match.groupdict().get("plural")
+            named = _PEOPLE[0].search(match.group("subject"))  # "Korean economist Hoesung Lee": ask about the name
+            subject = named.group("name") if named else subject
+            person = bool(named or _PERSON_NOUN.fullmatch(subject))
             if pattern is _BEGAN:
-                drafts.append(f"When {verb} {subject} {match.group('event')}?")
+                drafts.append(f"When {verb} {subject} {match.group('how') or ''}{match.group('event')}?")
+            elif pattern is _MADE_BY:
+                event = match.group("event")
+                drafts.append(f"Who {verb} {subject} named after?" if event == "named after" else f"Who {event} {subject}?")
+            elif pattern is _ORIGINATED:
+                drafts.append(f"Where did {subject} originate?")
+            elif pattern is _CONSISTS:
+                drafts.append(f"What {'does' if verb.startswith(('consists', 'is')) else 'did'} {subject} consist of?")
+            elif pattern is _KNOWN_FOR:
+                drafts.append(f"What {verb} {subject} known for?")
+            elif pattern is _DERIVED:
+                drafts.append(f"What {verb} {subject} derived from?")
             elif pattern is _HOLDS:
                 does, base = _HOLD_BASE[verb]
                 drafts.append(f"How many {match.group('things')} {does} {subject} {base}?")
             elif pattern is _ALIAS:
                 plural = subject.endswith("s") and not subject.endswith("ss")
-                drafts.append(f"What {'are' if plural else 'is'} {subject} also known as?")
+                alias = match.group("alias")
+                drafts.append(f"What {'are' if plural else 'is'} {subject} {alias}{'' if alias.endswith('called') else ' as'}?")
             elif pattern is _LOCATED:
                 drafts.append(f"Where {verb} {subject} {sentence[match.end('verb') + 1 :].split()[0]}?")
             elif pattern is _RANKED:
                 drafts.append(f"{'Who' if person else 'What'} {verb} the {match.group('rank')} {match.group('what')}?")
             else:
                 drafts.append(f"{'Who' if person else 'What'} {verb} {subject}?")
-        year = _YEAR_OPENING.match(sentence)
+        year = _YEAR_OPENING.match(whole)
         if year:
             years.append(f"What happened in {year.group('year')}?")
     return drafts + years[:2]
@@ -256,12 +342,19 @@ def _quantities(sentences: list[str]) -> list[str]:
     return drafts + [f"How many {m.group('things').lower()} {m.group('predicate')}?" for m in subjects]
 
 
+# Qualifiers that leave a count as vague as none ("How many major types?") or that are not English after "How many".
+_VAGUE_QUALIFIER = re.compile(
+    r"(?:\w+est|most|more|individual|major|minor|main|different|various|separate|distinct|other|several|new|old|large|"
+    r"small|big|total|key|important|basic|primary|general|common|specific|similar|such)\b"
+)
+
+
 def _bare_counts(sentences: list[str]) -> list[str]:
     """'How many shopping trolleys?': natural, but short questions are the hardest to answer with confidence.
     A count needs a qualifier to be specific ("How many students?" is not; "How many richest people?" is not English)."""
     counted = [m.group("things") for s in sentences for m in _COUNTED.finditer(s)]
     return [f"How many {things}?" for things in counted if not _UNITS.search(things)
-            and len(things.split()) == 2 and not re.match(r"\w+est\b|most\b|more\b", things)]
+            and len(things.split()) == 2 and not _VAGUE_QUALIFIER.match(things)]
 
 
 def _terms(sentences: list[str]) -> list[str]:
