@@ -80,6 +80,10 @@ class Settings(BaseSettings):
     weak_band: float = Field(0.0, ge=0.0, le=1.0)
     # Quoted answers kept for repeated questions (assistant/answer_cache.py); 0 turns the cache off (benchmarks of model cost).
     answer_cache: int = Field(512, ge=0, le=100_000)
+    # `assistant serve` under load (ui/admission.py): questions answered at once, and the wait past which a
+    # question is told "busy" at once instead of queued (bench/capacity.py measures both).
+    answer_slots: int = Field(4, ge=1, le=64)
+    answer_within_seconds: float = Field(5.0, gt=0, le=120)
     # Largest file the web page accepts for upload (the server refuses bigger requests before reading them).
     max_upload_mb: int = Field(20, ge=1, le=100)
     # Threads each model call may use (MiniLM, the cross-encoder; onnxruntime and torch). 0: the libraries'

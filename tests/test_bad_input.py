@@ -471,6 +471,8 @@ def test_sync_reports_every_bad_entry_and_still_indexes_the_good_article(make_as
         ("max_quotes", "0", "ASSISTANT_MAX_QUOTES=0)"),
         ("weak_band", "1.5", "ASSISTANT_WEAK_BAND=1.5): Input should be less than or equal to 1"),
         ("weak_band", "-0.1", "ASSISTANT_WEAK_BAND=-0.1)"),
+        ("answer_slots", "0", "ASSISTANT_ANSWER_SLOTS=0): Input should be greater than or equal to 1"),
+        ("answer_within_seconds", "0", "ASSISTANT_ANSWER_WITHIN_SECONDS=0): Input should be greater than 0"),
         ("port", "70000", "ASSISTANT_PORT=70000)"),
         ("embedding_model", "/nope", "ASSISTANT_EMBEDDING_MODEL=/nope): no sentence-transformers model folder"),
         ("data_dir", "/etc/passwd", "ASSISTANT_DATA_DIR=/etc/passwd): /etc/passwd is a file, not a folder"),

@@ -75,21 +75,21 @@ OVERVIEW_FROM_TOP = ("() => setTimeout(() => { const wrap = document.querySelect
 # Gradio scrolls the chat before the Sources box has finished drawing, which leaves it cut off.
 SCROLL_TO_END = "() => setTimeout(() => document.querySelector('#chat .bubble-wrap')?.scrollTo({top: 1e9}), 500)"
 # Gradio's queue runs each event group with its own number of workers. Quoted answers (chat and /ask) are
-# admitted by ui/admission.py: QUESTION_WORKERS answer at once (the Assistant's read lock lets them run side
+# admitted by ui/admission.py: ``answer_slots`` answer at once (the Assistant's read lock lets them run side
 # by side, and an answer is ~0.1 s of mostly ONNX work that releases the GIL, so a few keep both cores
-# busy), and a question that could not be answered within ANSWER_WITHIN_SECONDS is told "busy" at once.
+# busy), and a question that could not be answered within ``answer_within_seconds`` is told "busy" at once
+# (both settings, assistant/config.py).
 # Gradio's group has no limit of its own, so that questions reach that check at once instead of waiting
 # in its queue (bench/capacity.py: with a limit of 16, at 150 % of capacity they waited 33-43 s there and
 # none was told "busy"); QUESTION_THREADS bounds the threads, which the check keeps from filling up. Re-scans and
 # backend switches run one at a time (the write lock excludes questions anyway); page loads have their own
 # group, so a busy question queue never stalls opening the page. At most QUEUE_SIZE events wait.
-QUESTION_WORKERS = 4
+PAGE_WORKERS = 4
 QUESTION_THREADS = 256
-ANSWER_WITHIN_SECONDS = 5.0
 QUEUE_SIZE = 200
 QUESTIONS = {"concurrency_id": "questions", "concurrency_limit": None}
 INDEX_CHANGES = {"concurrency_id": "index", "concurrency_limit": 1}
-PAGE_LOADS = {"concurrency_id": "page", "concurrency_limit": QUESTION_WORKERS}
+PAGE_LOADS = {"concurrency_id": "page", "concurrency_limit": PAGE_WORKERS}
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~$&])")
 _ESCAPED = re.compile(r"\\([\\`*_{}\[\]<>#|~$&])")
 _BOLD = "**"
@@ -593,7 +593,7 @@ def serve(bot: Assistant, host: str | None = None, port: int | None = None, *, b
     # empty data dir took 15-27 s of "connection refused" before, bench/memory.py: the first question waits
     # 5.3 s for the models); the page says what it waits for meanwhile.
     threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
-    admission = Admission(QUESTION_WORKERS, ANSWER_WITHIN_SECONDS)
+    admission = Admission(bot.settings.answer_slots, bot.settings.answer_within_seconds)
     app = build_app(bot, admission, warming=warmed)
     app.launch(
         server_name=host,
