@@ -14,6 +14,13 @@ shipped article; the variants take turns on each question (interleaved, so machi
 The index's query-vector cache is cleared before every timed call and the answer cache is off: the
 seed questions repeat in a 200-question run, and a real new question always pays the whole answer. "retrieve" and "answer"
 are the two parts of `ask` (answer = candidates, cross-encoder, models, quoting).
+
+``--compare-reader DIR`` times another reader beside the shipped one (cap 8), with its own fitted decision:
+DIR holds its reader.onnx, reader.json and answerability.json, e.g. the previous release's, from git:
+
+    mkdir -p /tmp/old && for f in trained_reader/reader.onnx trained_reader/reader.json answerability.json; do
+        git show REV:assistant/answer/$f > /tmp/old/$(basename $f); done
+    .venv/bin/python bench/query_latency.py --compare-reader /tmp/old
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import time
+from pathlib import Path
 
 from _common import SHIPPED_CORPUS, Stopwatch, load_model, percentile, report, scratch_dir, seed_questions, table
 from assistant.answer.extractive import ExtractiveAnswerer
@@ -34,6 +42,7 @@ VARIANTS = (("reader cap 8 (default)", True, True, 8), ("reader cap 4", True, Tr
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--questions", type=int, default=200)
+    parser.add_argument("--compare-reader", type=Path, help="a folder with another reader and its decision (see above)")
     args = parser.parse_args()
 
     with report("query_latency", "warm latency per question, reader against cross-encoder"), scratch_dir("query") as tmp:
@@ -41,6 +50,8 @@ def main() -> None:
         bot.sync()
         answerers = {label: ExtractiveAnswerer(bot.index, reader=reader, rerank=rerank, rerank_cap=cap)
                      for label, reader, rerank, cap in VARIANTS}
+        if args.compare_reader:
+            answerers[f"reader of {args.compare_reader} cap 8"] = ExtractiveAnswerer(bot.index, reader_folder=args.compare_reader)
         questions = seed_questions()
         for answerer in answerers.values():  # warm-up: lexical index, Chroma, idf, sentence vectors, ONNX session
             bot.answerer = answerer

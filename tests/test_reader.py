@@ -82,3 +82,24 @@ def test_a_missing_or_altered_reader_falls_back_with_one_notice(damage, tmp_path
     assert "American Journal of Psychiatry" in best.text
     answer = answerer.answer(question, question, retrieved, label)
     assert 0.0 <= answer.confidence <= 1.0
+
+
+def test_another_readers_folder_brings_its_own_decision(tmp_path, bot):
+    """bench/query_latency.py --compare-reader: a reader and its fitted decision from another folder, side by
+    side with the shipped ones. Here the same reader with a found level no answer reaches."""
+    from assistant.answer.answerability import MODEL_FILE
+
+    other = tmp_path / "other"
+    shutil.copytree(reader_module.READER_FOLDER, other)
+    decision = json.loads(MODEL_FILE.read_text(encoding="utf-8"))
+    decision["variants"]["reader"]["found_level"] = 1.01
+    (other / MODEL_FILE.name).write_text(json.dumps(decision), encoding="utf-8")
+    question = "What drug did the patients take before one of the ketamine doses?"
+    articles, label = bot.scope(None)
+    retrieved = bot.retriever.retrieve(question, articles, bot.settings.top_k)
+    shipped = ExtractiveAnswerer(bot.index).answer(question, question, retrieved, label)
+    compared_with = ExtractiveAnswerer(bot.index, reader_folder=other)
+    answer = compared_with.answer(question, question, retrieved, label)
+    assert compared_with.models()[1] is not None and compared_with.model.found_level == 1.01
+    assert shipped.found and not answer.found
+    assert answer.confidence == pytest.approx(shipped.confidence)

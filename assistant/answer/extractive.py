@@ -20,8 +20,9 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
-from assistant.answer.answerability import AnswerabilityModel, load_model, shares
+from assistant.answer.answerability import MODEL_FILE, AnswerabilityModel, load_model, shares
 from assistant.answer.candidates import Candidate, CandidateFinder
 from assistant.answer.features import CROSS_ENCODER
 from assistant.answer.highlight import bolded
@@ -58,9 +59,11 @@ class ExtractiveAnswerer:
     name = "extractive"
 
     def __init__(self, index: PassageIndex, max_quotes: int = 2, rerank: bool = True, rerank_cap: int = 8,
-                 weak_band: float = 0.0, model_threads: int = 0, reader: bool = True):
+                 weak_band: float = 0.0, model_threads: int = 0, reader: bool = True, reader_folder: Path | None = None):
         """``rerank_cap``: candidates the reader (or the cross-encoder) reads (docs/evaluation.md: quality vs
-        latency). ``reader`` / ``rerank`` off: the pipeline without that model (for comparisons)."""
+        latency). ``reader`` / ``rerank`` off: the pipeline without that model (for comparisons).
+        ``reader_folder``: another reader with its own fitted decision (reader.json, its model and an
+        answerability.json), to compare with the shipped one."""
         self.index = index
         self.max_quotes = max_quotes
         self.rerank_cap = rerank_cap
@@ -68,6 +71,7 @@ class ExtractiveAnswerer:
         self.use_reranker = rerank
         self.weak_band = weak_band
         self.model_threads = model_threads
+        self.reader_folder = reader_folder
         self.finder = CandidateFinder(index)
         self._loading = threading.Lock()
         self._loaded: tuple[AnswerabilityModel, Reader | None, CrossEncoder | None] | None = None
@@ -80,9 +84,9 @@ class ExtractiveAnswerer:
         """
         with self._loading:
             if self._loaded is None:
-                reader = load_reader(self.model_threads) if self.use_reader else None
+                reader = load_reader(self.model_threads, self.reader_folder) if self.use_reader else None
                 if reader is not None:
-                    model = load_model("reader")
+                    model = load_model("reader", self.reader_folder / MODEL_FILE.name if self.reader_folder else MODEL_FILE)
                     wanted = model.uses_cross_encoder and self.use_reranker
                     reranker = load_reranker(self.model_threads) if wanted else None
                     if model.uses_cross_encoder and reranker is None:

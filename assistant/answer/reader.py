@@ -84,8 +84,8 @@ def _best_span(encoding, starts: np.ndarray, ends: np.ndarray, sentence_chars: i
     return encoding.offsets[best_start][0], encoding.offsets[best_end][1]
 
 
-def _problem(record: dict, tokenizer_file: Path) -> str | None:
-    model_file = READER_FOLDER / record["model_file"]
+def _problem(record: dict, tokenizer_file: Path, folder: Path) -> str | None:
+    model_file = folder / record["model_file"]
     if not model_file.is_file():
         return f"{model_file.name} is missing"
     if sha256_file(model_file) != record["model_sha256"]:
@@ -95,14 +95,16 @@ def _problem(record: dict, tokenizer_file: Path) -> str | None:
     return None
 
 
-def load_reader(threads: int = 0) -> Reader | None:
-    """The verified reader, or None (with a one-line notice) when it cannot be used."""
+def load_reader(threads: int = 0, folder: Path | None = None) -> Reader | None:
+    """The verified reader, or None (with a one-line notice) when it cannot be used. ``folder``: another
+    reader's files (a previous release's, to compare; bench/query_latency.py), else the shipped one."""
+    folder = folder or READER_FOLDER
     tokenizer_file = Path(bundled_model_path(), "tokenizer.json")
     try:
-        record = json.loads(RECORD_FILE.read_text(encoding="utf-8"))
-        problem = _problem(record, tokenizer_file)
+        record = json.loads((folder / RECORD_FILE.name).read_text(encoding="utf-8"))
+        problem = _problem(record, tokenizer_file, folder)
         if problem is None:
-            return Reader(READER_FOLDER / record["model_file"], tokenizer_file, int(record["max_tokens"]), threads,
+            return Reader(folder / record["model_file"], tokenizer_file, int(record["max_tokens"]), threads,
                           reads_title=bool(record.get("reads_title")))
     except (OSError, ValueError, KeyError) as error:
         problem = f"cannot be read ({type(error).__name__}: {error})".splitlines()[0]
