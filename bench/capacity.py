@@ -14,7 +14,7 @@ visitors arrive when they like: here questions arrive as a Poisson process at 25
   * people per server: a person asking every 30 s is 1/30 question per second; the figure is the
     highest rate tested with p95 <= 1 s, no "busy" and no error, times 30.
 
-    .venv/bin/python bench/capacity.py [--compare-env MALLOC_ARENA_MAX=2]   # a second sweep with a server setting
+    .venv/bin/python bench/capacity.py [--compare-env 'ASSISTANT_ANSWER_SLOTS=2 MALLOC_ARENA_MAX=2' ...]  # more sweeps
 """
 
 from __future__ import annotations
@@ -101,17 +101,20 @@ def open_loop(port: int, questions, rate: float, seconds: float, seed: int) -> t
     return outcomes, time.monotonic() - started
 
 
-def sweep(folder, questions, args, label: str, **env: str) -> None:
-    """One server (with ``env``): its capacity, then every rate share; prints the table and the people figure."""
+def sweep(folder, questions, args, label: str, baseline: float | None = None, **env: str) -> float:
+    """One server (with ``env``): its capacity, then every rate share; prints the table and the people figure.
+    The shares are of ``baseline`` when given (the first sweep's capacity: every variant meets the same
+    arrival rates), else of this server's own. Returns this server's capacity."""
     server = Server(folder, ASSISTANT_ANSWER_CACHE="0", **env)
     try:
         server.wait_ready()
         capacity = measure_capacity(server.port, questions, args.probe_seconds)
         print(f"## {label}\n{machine_line()}\ncapacity: {capacity:.1f} answers/s (8 visitors back to back, "
-              f"{args.probe_seconds:.0f} s), server RSS {server.rss()} MiB\n")
+              f"{args.probe_seconds:.0f} s), server RSS {server.rss()} MiB"
+              + (f"; rates below are shares of the first sweep's {baseline:.1f}/s" if baseline else "") + "\n")
         rows, best = [], 0.0
         for share in RATE_SHARES:
-            rate = share * capacity
+            rate = share * (baseline or capacity)
             outcomes, wall = open_loop(server.port, questions, rate, args.seconds, seed=int(share * 100))
             answered = outcomes.answered
             p95 = percentile(answered, 95) if answered else None
@@ -128,6 +131,7 @@ def sweep(folder, questions, args, label: str, **env: str) -> None:
         people = int(best * SECONDS_BETWEEN_QUESTIONS)
         print(f"\none server on this machine serves {people} people asking every {SECONDS_BETWEEN_QUESTIONS} s "
               f"with p95 <= {P95_TARGET:.0f} s ({best:.1f} questions/s, the highest rate tested that held it)\n")
+        return capacity
     finally:
         server.stop()
 
@@ -136,16 +140,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=30.0, help="arrivals per rate")
     parser.add_argument("--probe-seconds", type=float, default=20.0, help="back-to-back run that measures capacity")
-    parser.add_argument("--compare-env", metavar="NAME=VALUE", help="a second sweep, its server with this setting")
+    parser.add_argument("--compare-env", metavar="'NAME=VALUE ...'", action="append", default=[],
+                        help="another sweep, its server with these settings (repeatable), at the first sweep's rates")
     args = parser.parse_args()
     questions = distinct_questions()
     with report("capacity", "open-loop arrivals against one assistant serve"):
         with scratch_dir("capacity") as folder:
-            sweep(folder, questions, args, "as shipped")
-        if args.compare_env:
-            name, _, value = args.compare_env.partition("=")
+            baseline = sweep(folder, questions, args, "as shipped")
+        for settings in args.compare_env:
+            env = dict(pair.partition("=")[::2] for pair in settings.split())
             with scratch_dir("capacity") as folder:
-                sweep(folder, questions, args, f"with {name}={value}", **{name: value})
+                sweep(folder, questions, args, f"with {settings}", baseline, **env)
 
 
 if __name__ == "__main__":
