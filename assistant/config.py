@@ -74,7 +74,7 @@ class Settings(BaseSettings):
     max_quotes: int = Field(2, ge=1, le=10)
     reader: bool = True  # the reader trained here (assistant/answer/reader.py); off: the cross-encoder stage instead
     rerank: bool = True  # the cross-encoder, where no reader answers; off with it: bi-encoder scores only
-    rerank_cap: int = Field(8, ge=1, le=64)  # candidate sentences the reader (or cross-encoder) reads per question
+    rerank_cap: int = Field(4, ge=1, le=64)  # candidate sentences the reader (or cross-encoder) reads per question
     # Answers whose confidence is within this much under the found level are shown as "the closest passage,
     # which may not answer this" instead of being refused (0: refuse them; docs/evaluation.md has the cost).
     weak_band: float = Field(0.0, ge=0.0, le=1.0)

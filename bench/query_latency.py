@@ -5,7 +5,7 @@ the model that reads the candidates (the trained reader, or the cross-encoder be
 slowest stage of an answer. 200 questions cycle through tests/data/seed_questions.yaml against the
 shipped article; the variants take turns on each question (interleaved, so machine noise hits them alike):
 
-* reader cap N: the trained reader reads the first N candidate sentences (the shipped default is 8);
+* reader cap N: the trained reader reads the first N candidate sentences (the shipped default is 4);
 * cross-encoder cap 8: the answerer before the reader (what runs when the reader's files are missing);
 * bi-encoder only: neither model (what runs when no model file can be used).
 
@@ -35,7 +35,7 @@ from assistant.answer.extractive import ExtractiveAnswerer
 from assistant.core import Assistant
 
 # (label, reader, cross-encoder, cap)
-VARIANTS = (("reader cap 8 (default)", True, True, 8), ("reader cap 4", True, True, 4), ("reader cap 12", True, True, 12),
+VARIANTS = (("reader cap 4 (default)", True, True, 4), ("reader cap 8", True, True, 8), ("reader cap 12", True, True, 12),
             ("cross-encoder cap 8 (before)", False, True, 8), ("bi-encoder only", False, False, 8))
 
 
@@ -51,7 +51,7 @@ def main() -> None:
         answerers = {label: ExtractiveAnswerer(bot.index, reader=reader, rerank=rerank, rerank_cap=cap)
                      for label, reader, rerank, cap in VARIANTS}
         if args.compare_reader:
-            answerers[f"reader of {args.compare_reader} cap 8"] = ExtractiveAnswerer(bot.index, reader_folder=args.compare_reader)
+            answerers[f"reader of {args.compare_reader} cap 8"] = ExtractiveAnswerer(bot.index, reader_folder=args.compare_reader, rerank_cap=8)
         questions = seed_questions()
         for answerer in answerers.values():  # warm-up: lexical index, Chroma, idf, sentence vectors, ONNX session
             bot.answerer = answerer

@@ -40,7 +40,7 @@ CANDIDATE_VARIANTS = {
     "reader_features": CHEAP | {"reader"},
     "reader_features_cross_encoder": frozenset(SIGNALS),
 }
-CAPS = (4, 8, 12, 16)
+CAPS = (4, 6, 8, 12, 16)
 DEFAULT_CAP = 8
 REGULARISATION = 1.0
 

@@ -58,7 +58,7 @@ def with_bold_span(candidate: Candidate, question: str) -> str:
 class ExtractiveAnswerer:
     name = "extractive"
 
-    def __init__(self, index: PassageIndex, max_quotes: int = 2, rerank: bool = True, rerank_cap: int = 8,
+    def __init__(self, index: PassageIndex, max_quotes: int = 2, rerank: bool = True, rerank_cap: int = 4,
                  weak_band: float = 0.0, model_threads: int = 0, reader: bool = True, reader_folder: Path | None = None):
         """``rerank_cap``: candidates the reader (or the cross-encoder) reads (docs/evaluation.md: quality vs
         latency). ``reader`` / ``rerank`` off: the pipeline without that model (for comparisons).
