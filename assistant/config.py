@@ -82,7 +82,7 @@ class Settings(BaseSettings):
     answer_cache: int = Field(512, ge=0, le=100_000)
     # `assistant serve` under load (ui/admission.py): questions answered at once, and the wait past which a
     # question is told "busy" at once instead of queued (bench/capacity.py measures both).
-    answer_slots: int = Field(4, ge=1, le=64)
+    answer_slots: int = Field(2, ge=1, le=64)
     answer_within_seconds: float = Field(5.0, gt=0, le=120)
     # Largest file the web page accepts for upload (the server refuses bigger requests before reading them).
     max_upload_mb: int = Field(20, ge=1, le=100)

@@ -237,6 +237,7 @@ def test_encyclopaedic_sentences_give_drafts_in_their_own_words():
         "The work of harbour pilots is old, and the pilots of Millstad are known along the coast.",
         "English chemist Ole Varn (1641-1679) refined this work.",
         "Later, Ada Lund proved that the tide reached the mills.",
+        "Cod, herring and eel were the most valuable catches.",  # a list as the subject: the rank is the question
     ]
     text = "\n".join(sentences)
     drafts = suggestions._background(sentences, text, "Argon") + suggestions._findings(sentences, [])
@@ -245,7 +246,7 @@ def test_encyclopaedic_sentences_give_drafts_in_their_own_words():
                      "What is the word harbour derived from?", "Who designed the Varn Bridge?",
                      "Where did the Black Harvest originate?", "What does the town council consist of?",
                      "What is Millstad known for?", "When was Millstad founded?", "What are harbour pilots?",
-                     "Who is Ole Varn?", "What did Ada Lund prove?"):
+                     "Who is Ole Varn?", "What did Ada Lund prove?", "What were the most valuable catches?"):
         assert expected in drafts, (expected, drafts)
 
 

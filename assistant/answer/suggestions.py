@@ -136,8 +136,10 @@ _CONSISTS = re.compile(rf"^{_SUBJECT} (?P<verb>consists|consisted|is composed|wa
 _KNOWN_FOR = re.compile(rf"^{_SUBJECT} (?P<verb>is|was|are|were) (?:best |widely |well |also |chiefly )?known for\b")
 # "Warsaw is the largest city in Poland" -> "What is the largest city in Poland?"; "oxygen is the third-most
 # abundant element in the universe, after ..." -> "What is the third-most abundant element in the universe?"
+# The subject may be a list ("Tomatoes, runner beans and marigolds were the most requested varieties"): the
+# question names only the rank, so any subject will do.
 _RANKED = re.compile(
-    rf"^{_SUBJECT} (?P<verb>is|was|are|were) the "
+    r"^(?P<subject>(?:The )?[A-Z][\w'’-]*(?:,? (?:and )?[\w'’-]+){0,8}?) (?P<verb>is|was|are|were) the "
     r"(?P<rank>(?:[a-z]+-)?(?:most|least) [a-z]+|(?:[a-z]+-)?[a-z]+est|first|second|third|only|principal|main|leading) "
     r"(?P<what>[a-z][\w-]*(?: (?:[a-z][\w'’-]*|[A-Z][\w'’-]*)){0,7}?)"
     r"(?=[,;:.!?]| (?:after|before|because|when|while|since|and|but|according|that|which|who|with|as)\b)"
@@ -278,7 +280,8 @@ def _background(sentences: list[str], text: str, title: str) -> list[str]:
         sentence = _without_opening(whole)
         for pattern in _BACKGROUND:
             match = pattern.match(sentence)
-            subject = match and _subject_phrase(match.group("subject"), title, text)
+            subject = match and (match.group("subject") if pattern is _RANKED
+                                 else _subject_phrase(match.group("subject"), title, text))
             if not subject or re.match(r"\.\w", sentence[match.end() : match.end() + 2]):  # not cut at "U.S."
                 continue
             verb = match.groupdict().get("verb") or match.groupdict().get("plural")
