@@ -104,7 +104,8 @@ _COSTING = re.compile(r"\b(?P<thing>[A-Za-z]{3,}) (?:cost|costs) (?:about |aroun
 
 # -- what a thing is, when it began, what it ranks as (encyclopaedic and background sentences) -------------
 # A sentence-opening subject of up to five words, an optional aside, then the verb.
-_NAMED = r"(?P<subject>(?:The )?[A-Z][\w'’-]*(?: [\w'’-]+){0,4}?)(?: \([^()]{1,300}\))?"
+_NAME_WORDS = r"(?:The )?[A-Z][\w'’-]*(?: [\w'’-]+){0,4}?"
+_NAMED = rf"(?P<subject>{_NAME_WORDS})(?: \([^()]{{1,300}}\))?"
 _SUBJECT = rf"{_NAMED}(?:, [^,]{{1,80}},)?"
 # "Fresno is a city in ..." -> "What is Fresno?"; "Civil disobedience is the active ..." -> "What is civil
 # disobedience?"; "Pharmacists are healthcare professionals ..." -> "What are pharmacists?"
@@ -159,7 +160,7 @@ _LOCATED = re.compile(rf"^{_SUBJECT} (?P<verb>is|are|was|were) (?:located|situat
 # "Southern California, often abbreviated SoCal, ..." -> "What is Southern California often abbreviated as?";
 # "Ctenophora (...; commonly known as comb jellies) is ..." -> "What is ctenophora commonly known as?"
 _ALIAS = re.compile(
-    r"^(?P<subject>(?:The )?[A-Z][\w'’-]*(?: [\w'’-]+){0,4}?)(?:,? | \([^()]{0,200}?\b)"
+    rf"^(?P<subject>{_NAME_WORDS})(?:,? | \([^()]{{0,200}}?\b)"
     r"(?P<alias>(?:also|commonly|often|sometimes|formerly|usually) (?:known|called|abbreviated|referred to))"
     r"(?: in English)?(?= as| [A-Z])"
 )
