@@ -35,6 +35,7 @@ LEAD_INS = ["", "In the article, ", "According to the piece, ", "Quick question:
 RATE_SHARES = (0.25, 0.5, 0.75, 1.0, 1.5)
 SECONDS_BETWEEN_QUESTIONS = 30  # one person's pace, for the people-per-server figure
 P95_TARGET = 1.0
+BUSY_TARGET = 1.0  # a visitor told "busy" is told within this (issue 16)
 
 
 def distinct_questions():
@@ -121,13 +122,14 @@ def sweep(folder, questions, args, label: str, baseline: float | None = None, **
             rows.append([f"{share:.0%}", f"{rate:.1f}", f"{len(answered) / wall:.1f}",
                          percentile(answered, 50) if answered else None, p95,
                          percentile(answered, 99) if answered else None, len(outcomes.busy),
+                         sum(seconds > BUSY_TARGET for seconds in outcomes.busy),
                          max(outcomes.busy) if outcomes.busy else None, len(outcomes.errors), server.rss()])
             if p95 is not None and p95 <= P95_TARGET and not outcomes.busy and not outcomes.errors:
                 best = max(best, rate)
             for error in outcomes.errors[:3]:
                 print(f"  error at {share:.0%}: {error}")
-        print(table(["load", "arrivals/s", "answers/s", "p50 s", "p95 s", "p99 s", "busy", "slowest busy s",
-                     "errors", "RSS MiB"], rows, digits=2))
+        print(table(["load", "arrivals/s", "answers/s", "p50 s", "p95 s", "p99 s", "busy", f"busy > {BUSY_TARGET:.0f} s",
+                     "slowest busy s", "errors", "RSS MiB"], rows, digits=2))
         people = int(best * SECONDS_BETWEEN_QUESTIONS)
         print(f"\none server on this machine serves {people} people asking every {SECONDS_BETWEEN_QUESTIONS} s "
               f"with p95 <= {P95_TARGET:.0f} s ({best:.1f} questions/s, the highest rate tested that held it)\n")

@@ -4,7 +4,11 @@ Why: with more questions arriving than the CPU answers (issue 16: 50 visitors as
 2 cores waited 5.7 s at p50), a count-bounded queue only makes everyone wait longer. Here a question
 is admitted only when its expected wait plus its own answer fits ``max_seconds``; the others are
 refused at once with a one-line "busy" message. The wait is bounded by time, not by count: the
-expected wait comes from the measured answer time (a moving average) and the questions ahead.
+expected wait comes from the measured answer time and the questions ahead. Answer times vary (a long
+article, a cold cache, another process on the core), so each answer ahead is planned at its moving
+average plus twice its moving deviation, as TCP plans a retransmission: planned at the average alone,
+an admitted question whose answers ahead ran slow had to be refused after waiting (3 of 128 "busy" at
+150 % of capacity took 5 s, bench/capacity.py).
 
 Questions sent to the REST routes are admitted at the door as well (``AdmissionDoor``, an ASGI
 middleware), before Gradio queues them: at 150 % of capacity Gradio's own event handling took up to
@@ -29,6 +33,8 @@ from assistant.errors import UserError
 
 # Weight of the newest answer time in the moving average: a few answers move it, one slow outlier does not.
 SMOOTHING = 0.2
+# Each answer ahead is planned at the moving average plus this many moving (mean absolute) deviations.
+DEVIATIONS = 2
 # Questions are admitted up to this share of the bound; the rest is headroom for answers slower than the
 # average, so that an admitted question is rarely refused late (after waiting) instead of at once.
 ADMIT_SHARE = 0.8
@@ -48,6 +54,7 @@ class Admission:
     def __init__(self, slots: int, max_seconds: float, first_estimate: float = 0.25):
         self.slots, self.max_seconds = slots, max_seconds
         self.answer_seconds = first_estimate  # moving average of one answer's time
+        self.answer_deviation = 0.0  # moving average of its distance from that average
         self._lock = threading.Lock()
         self._free = threading.Semaphore(slots)
         self._running = 0
@@ -62,12 +69,18 @@ class Admission:
         while self._promised and self._promised[0] < forgotten:  # its caller left, or it never came
             self._promised.popleft()
         ahead = self._running + self._waiting + len(self._promised) - self.slots + 1
-        return 0.0 if ahead <= 0 else math.ceil(ahead / self.slots) * self.answer_seconds
+        return 0.0 if ahead <= 0 else math.ceil(ahead / self.slots) * self.planned_answer_seconds()
+
+    def planned_answer_seconds(self) -> float:
+        """One answer's time as planned for: slower than the average by its usual spread."""
+        return self.answer_seconds + DEVIATIONS * self.answer_deviation
 
     def _check(self) -> None:
         """Raises ``Busy`` when a question arriving now would be answered too late (call under the lock)."""
         wait = self.expected_wait()
-        if wait + self.answer_seconds > ADMIT_SHARE * self.max_seconds:
+        # A free slot always answers: else answers slower than the bound would stop every answer, and with
+        # them the measurements that would bring the estimate back down.
+        if wait > 0 and wait + self.planned_answer_seconds() > ADMIT_SHARE * self.max_seconds:
             self.refused += 1
             raise Busy(self._busy_message(wait))
 
@@ -104,6 +117,7 @@ class Admission:
             elapsed = time.monotonic() - started
             with self._lock:
                 self._running -= 1
+                self.answer_deviation += SMOOTHING * (abs(elapsed - self.answer_seconds) - self.answer_deviation)
                 self.answer_seconds += SMOOTHING * (elapsed - self.answer_seconds)
             self._free.release()
 
