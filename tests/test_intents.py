@@ -212,15 +212,18 @@ def test_vague_drafts_are_not_made():
         "There are 4 major types and 9 individual trees.",  # "How many major types?"
         "Some private schools are boarding schools.",  # "What are some private schools?"
         "The Irish broadcaster Setanta Sports won two packages.",  # a company after a role word
+        "It is the second-longest river in Central and Western Europe.",  # a name cut: "... river in Central?"
+        "The longest river in the region is the Varn.",  # a river is not a person: "Who is the longest river ...?"
     ]
     text = "\n".join(sentences)
     drafts = suggestions._clauses(sentences) + suggestions._bare_counts(sentences) + suggestions._background(sentences, text, "Ports")
     drafts += suggestions._quantities(sentences)
-    drafts += [f"Who is {name}?" for name in suggestions._people(sentences, text)]
+    drafts += [f"Who is {name}?" for name in suggestions._people(sentences, text)] + suggestions._made_works(sentences)
     assert not {"Who studies ketamine?", "How many students?", "Who is Setanta Sports?", "What is it?",
                 "What is the city?", "Who is Harbour Megaregion?", "Who is Jani Beg?", "How many medical geneticists?",
                 "How much was the trillion?", "How many major types?", "How many individual trees?",
-                "What are some private schools?"} & set(drafts), drafts
+                "What are some private schools?", "What is the second-longest river in Central?",
+                "Who is the longest river in the region?"} & set(drafts), drafts
 
 
 def test_encyclopaedic_sentences_give_drafts_in_their_own_words():
@@ -238,15 +241,21 @@ def test_encyclopaedic_sentences_give_drafts_in_their_own_words():
         "English chemist Ole Varn (1641-1679) refined this work.",
         "Later, Ada Lund proved that the tide reached the mills.",
         "Cod, herring and eel were the most valuable catches.",  # a list as the subject: the rank is the question
+        "The biggest mill on the river Varn is Storkvarn, a timber building.",
+        "Formed in 1902 by two guilds, the Harbour Guild became the town's largest employer.",
+        "Painter Ada Lund painted The Tide at Millstad in 1910.",
+        "The Varn is the longest river in North and South Jutland, at 90 km.",
     ]
     text = "\n".join(sentences)
     drafts = suggestions._background(sentences, text, "Argon") + suggestions._findings(sentences, [])
-    drafts += [f"Who is {name}?" for name in suggestions._people(sentences, text)]
+    drafts += [f"Who is {name}?" for name in suggestions._people(sentences, text)] + suggestions._made_works(sentences)
     for expected in ("What is the third-most abundant gas in the atmosphere?", "What is Tollund commonly known as?",
                      "What is the word harbour derived from?", "Who designed the Varn Bridge?",
                      "Where did the Black Harvest originate?", "What does the town council consist of?",
                      "What is Millstad known for?", "When was Millstad founded?", "What are harbour pilots?",
-                     "Who is Ole Varn?", "What did Ada Lund prove?", "What were the most valuable catches?"):
+                     "Who is Ole Varn?", "What did Ada Lund prove?", "What were the most valuable catches?",
+                     "What is the biggest mill on the river Varn?", "When was the Harbour Guild formed?",
+                     "Who painted The Tide at Millstad?", "What is the longest river in North and South Jutland?"):
         assert expected in drafts, (expected, drafts)
 
 

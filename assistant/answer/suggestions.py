@@ -145,6 +145,30 @@ _RANKED = re.compile(
     r"(?P<what>[a-z][\w-]*(?: (?:[a-z][\w'’-]*|[A-Z][\w'’-]*)){0,7}?)"
     r"(?=[,;:.!?]| (?:after|before|because|when|while|since|and|but|according|that|which|who|with|as)\b)"
 )
+# Heads of a ranked complement that name people ("the first woman to ..."): "river" has a role's ending, no role.
+_RANKED_PERSON = re.compile(
+    r"(?:man|woman|men|women|person|people|player|leader|president|king|queen|writer|author|scientist|artist|ruler|"
+    r"emperor|pope|minister|mayor|founder|winner|recipient|holder)s?"
+)
+# The rank first: "The biggest city on the river Rhine is Cologne" -> "What is the biggest city on the river Rhine?"
+_RANK_FIRST = re.compile(
+    r"^The (?P<rank>(?:[a-z]+-)?(?:most|least) [a-z]+|(?:[a-z]+-)?[a-z]+est|first|only|principal|main|leading) "
+    r"(?P<what>[a-z][\w-]*(?: (?:[a-z][\w'’-]*|[A-Z][\w'’-]*)){0,7}?) (?P<verb>is|was|are|were) "
+    r"(?:the |a |an )?[A-Z0-9]"
+)
+# The event first: "Founded in 1890 by John D. Rockefeller, the university ..." -> "When was the university founded?"
+_EVENT_FIRST = re.compile(
+    r"^(?P<event>Founded|Formed|Established|Built|Opened|Created|Completed|Launched|Incorporated|Chartered|Born) "
+    rf"(?:in|on) [^,]{{1,120}}, (?P<subject>(?:the )?{_NAME_WORDS})(?: \([^()]{{1,300}}\))?(?:,| (?:is|was|are|were|has|had|became|"
+    r"remains|began|grew|lies|sits|serves|stands|[a-z]+ed)\b)"
+)
+# A named work and its maker: "poet Percy Shelley wrote the political poem The Mask of Anarchy" -> "Who wrote
+# The Mask of Anarchy?" (the work is the run of capitals after the verb; its maker must be a capitalised name).
+_MADE_WORK = re.compile(
+    r"\b[A-Z][\w'’-]+ (?P<verb>wrote|composed|painted|founded|designed|invented|directed|established|built|sculpted|"
+    r"authored|co-founded) (?:[a-z]+ ){0,4}?(?P<work>(?:The |A )?[A-Z][\w'’-]+(?: (?:of |and |the |in |on |at |to |for |from |with |a )*"
+    r"[A-Z][\w'’-]+){0,6})(?=[,;:.!?]| [a-z(]|$)"
+)
 # "The university has seven professional schools" -> "How many professional schools does the university have?"
 _HOLDS = re.compile(
     rf"^{_SUBJECT} (?P<verb>has|have|had|contains|contained|includes|included|comprises|comprised|employs|employed) "
@@ -259,8 +283,10 @@ def _subject_phrase(subject: str, title: str, text: str) -> str | None:
     return f"the {phrase}" if subject.startswith("The ") else phrase
 
 
-_BACKGROUND = (_DEFINITION, _BEGAN, _MADE_BY, _RANKED, _HOLDS, _LOCATED, _ORIGINATED, _CONSISTS, _KNOWN_FOR,
-               _DERIVED, _ALIAS)
+_BACKGROUND = (_DEFINITION, _BEGAN, _MADE_BY, _RANKED, _RANK_FIRST, _EVENT_FIRST, _HOLDS, _LOCATED, _ORIGINATED,
+               _CONSISTS, _KNOWN_FOR, _DERIVED, _ALIAS)
+# Patterns whose question names no subject of the sentence (any subject will do).
+_NO_SUBJECT = (_RANKED, _RANK_FIRST)
 
 
 def _without_opening(sentence: str) -> str:
@@ -281,15 +307,16 @@ def _background(sentences: list[str], text: str, title: str) -> list[str]:
         sentence = _without_opening(whole)
         for pattern in _BACKGROUND:
             match = pattern.match(sentence)
-            subject = match and (match.group("subject") if pattern is _RANKED
-                                 else _subject_phrase(match.group("subject"), title, text))
+            subject = match and ("-" if pattern in _NO_SUBJECT else _subject_phrase(match.group("subject"), title, text))
             if not subject or re.match(r"\.\w", sentence[match.end() : match.end() + 2]):  # not cut at "U.S."
                 continue
             verb = match.groupdict().get("verb") or match.groupdict().get("plural")
-            named = _PEOPLE[0].search(match.group("subject"))  # "Korean economist Hoesung Lee": ask about the name
+            named = pattern not in _NO_SUBJECT and _PEOPLE[0].search(match.group("subject"))  # "economist Hoesung Lee": the name
             subject = named.group("name") if named else subject
             person = bool(named or _PERSON_NOUN.fullmatch(subject))
-            if pattern is _BEGAN:
+            if pattern is _EVENT_FIRST:
+                drafts.append(f"When was {subject} {match.group('event').lower()}?")
+            elif pattern is _BEGAN:
                 drafts.append(f"When {verb} {subject} {match.group('how') or ''}{match.group('event')}?")
             elif pattern is _MADE_BY:
                 event = match.group("event")
@@ -311,14 +338,30 @@ def _background(sentences: list[str], text: str, title: str) -> list[str]:
                 drafts.append(f"What {'are' if plural else 'is'} {subject} {alias}{'' if alias.endswith('called') else ' as'}?")
             elif pattern is _LOCATED:
                 drafts.append(f"Where {verb} {subject} {sentence[match.end('verb') + 1 :].split()[0]}?")
-            elif pattern is _RANKED:
-                drafts.append(f"{'Who' if person else 'What'} {verb} the {match.group('rank')} {match.group('what')}?")
+            elif pattern in _NO_SUBJECT:
+                what = _whole_name_at_end(match.group("what"), sentence[match.end("what"):])
+                person = bool(_RANKED_PERSON.fullmatch(_AFTER_HEAD_NOUN.split(what)[0].split()[-1]))
+                drafts.append(f"{'Who' if person else 'What'} {verb} the {match.group('rank')} {what}?")
             else:
                 drafts.append(f"{'Who' if person else 'What'} {verb} {subject}?")
         year = _YEAR_OPENING.match(whole)
         if year:
             years.append(f"What happened in {year.group('year')}?")
     return drafts + years[:2]
+
+
+def _whole_name_at_end(what: str, rest: str) -> str:
+    """A complement cut inside a name is given its name whole: "river in Central" + " and Western Europe"."""
+    if not what.split()[-1][:1].isupper():
+        return what
+    more = re.match(r" and [A-Z][\w'’-]*(?: [A-Z][\w'’-]*)*", rest)
+    return what + more.group() if more else what
+
+
+def _made_works(sentences: list[str]) -> list[str]:
+    """Who made a work the article names: "Who wrote The Mask of Anarchy?"."""
+    return [f"Who {m.group('verb')} {m.group('work')}?" for s in sentences for m in _MADE_WORK.finditer(s)
+            if len(m.group("work").split()) >= 2 or m.group("work") not in s[: m.start()]]
 
 
 def _clauses(sentences: list[str]) -> list[str]:
@@ -391,6 +434,7 @@ def draft_questions(article: IndexedArticle) -> list[str]:
         _terms(sentences),
         _findings(sentences, people),
         _background(sentences, text, article.title),
+        _made_works(sentences),
     ]
     drafts = [q for q in chain.from_iterable(zip_longest(*kinds)) if q is not None] + _bare_counts(sentences)
     return list(dict.fromkeys(q for q in drafts if recognise(q) is None))
