@@ -199,6 +199,31 @@ def test_an_encyclopaedic_article_gets_checked_suggestions_too(pair_bot):
     assert_answered_suggestions(pair_bot, article.id)
 
 
+SHORT_ARTICLE = """Tollund
+
+Tollund (Danish: Tollund Mose; commonly known as the bog village) is a small hamlet in central Jutland, Denmark, on \
+the edge of a raised peat bog.
+
+Tollund has about forty houses, a chapel and a school. Most of its people work on the farms around the bog.
+
+Peat was cut in the bog for fuel until the 1950s. The cutting stopped when the land was drained and planted with spruce.
+"""
+
+
+def test_a_short_article_gets_three_chips_when_one_sentence_answers_two_of_them(make_assistant, tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "tollund.txt").write_text(SHORT_ARTICLE, encoding="utf-8")
+    short = make_assistant(corpus_dir=corpus)
+    short.sync()
+    chips = short.suggestions("tollund")
+    quotes = [short.ask(question, article="tollund").citations[0].quote for question in chips]
+    assert len(chips) == 3, chips
+    # two different quotes first; the opening sentence answers a second chip only to make up the three
+    assert len(set(quotes[:2])) == 2 and quotes[2] in quotes[:2], (chips, quotes)
+    assert_answered_suggestions(short, "tollund")
+
+
 def test_vague_drafts_are_not_made():
     sentences = [
         "Gerard Sanacora, who studies ketamine, was not involved.",  # "Who studies ketamine?" fits every expert

@@ -26,6 +26,9 @@ from assistant.index import IndexedArticle
 
 # Five are shown as chips; the others take the place of the ones asked.
 MAX_SUGGESTIONS = 8
+# Chips wanted at least: below this, a quote already used may answer a second chip ("What is ctenophora?" and
+# "What is ctenophora commonly known as?" are both answered by the opening sentence of a short article).
+MIN_SUGGESTIONS = 3
 # Drafts asked at most: each costs one run of the answerer.
 MAX_DRAFTS_CHECKED = 16
 # Drafts come from the article's first sentences only: a few are asked anyway, and some patterns look a
@@ -78,7 +81,7 @@ _AFTER_HEAD_NOUN = re.compile(r" (?:from|of|at|in|with|on|for|by|to) ")
 
 # -- quantities -------------------------------------------------------------------------------
 _NUMBER = (
-    r"(?:\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens of|hundreds of|thousands of)"
+    r"(?:\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|dozens of|hundreds of|thousands of)"
     r"(?: (?:hundred|thousand|million|billion|trillion))?"
 )
 _THINGS = r"(?P<things>(?:(?!which |that |these |those |who |whose |other |such )[a-z]+ )?(?:[a-z]{3,}s|people|children|men|women))"
@@ -441,8 +444,10 @@ def draft_questions(article: IndexedArticle) -> list[str]:
 
 
 def answered_suggestions(article: IndexedArticle, ask: Callable[[str], Answer]) -> list[str]:
-    """Up to MAX_SUGGESTIONS drafts that ``ask`` answers from the article (found, not weak), each with a different quote."""
+    """Up to MAX_SUGGESTIONS drafts that ``ask`` answers from the article (found, not weak), each with a different
+    quote; when fewer than MIN_SUGGESTIONS quotes answer any, a quote may answer a second draft."""
     kept: list[str] = []
+    second_asks: dict[str, str] = {}  # quote -> the first draft it answered after its own
     quotes_used: set[str] = set()
     for question in draft_questions(article)[:MAX_DRAFTS_CHECKED]:
         answer = ask(question)
@@ -450,9 +455,10 @@ def answered_suggestions(article: IndexedArticle, ask: Callable[[str], Answer]) 
             continue
         quote = answer.citations[0].quote
         if quote in quotes_used:
+            second_asks.setdefault(quote, question)
             continue
         quotes_used.add(quote)
         kept.append(question)
         if len(kept) == MAX_SUGGESTIONS:
             break
-    return kept
+    return kept + list(second_asks.values())[: max(0, MIN_SUGGESTIONS - len(kept))]
