@@ -270,17 +270,24 @@ def test_encyclopaedic_sentences_give_drafts_in_their_own_words():
         "Formed in 1902 by two guilds, the Harbour Guild became the town's largest employer.",
         "Painter Ada Lund painted The Tide at Millstad in 1910.",
         "The Varn is the longest river in North and South Jutland, at 90 km.",
+        "Millstad became a chartered town in 1402.",
+        'The name Varn means "grey water" in Old Norse.',
+        "There are three kinds of mill: water, wind and tide.",
+        "In 1910 the council bought a ferry called Sleipner in Bergen.",
     ]
     text = "\n".join(sentences)
     drafts = suggestions._background(sentences, text, "Argon") + suggestions._findings(sentences, [])
     drafts += [f"Who is {name}?" for name in suggestions._people(sentences, text)] + suggestions._made_works(sentences)
+    drafts += suggestions._terms(sentences)
     for expected in ("What is the third-most abundant gas in the atmosphere?", "What is Tollund commonly known as?",
                      "What is the word harbour derived from?", "Who designed the Varn Bridge?",
                      "Where did the Black Harvest originate?", "What does the town council consist of?",
                      "What is Millstad known for?", "When was Millstad founded?", "What are harbour pilots?",
                      "Who is Ole Varn?", "What did Ada Lund prove?", "What were the most valuable catches?",
                      "What is the biggest mill on the river Varn?", "When was the Harbour Guild formed?",
-                     "Who painted The Tide at Millstad?", "What is the longest river in North and South Jutland?"):
+                     "Who painted The Tide at Millstad?", "What is the longest river in North and South Jutland?",
+                     "When did Millstad become a chartered town?", "What does the name Varn mean?",
+                     "What are the three kinds of mill?", "What is Sleipner?"):
         assert expected in drafts, (expected, drafts)
 
 

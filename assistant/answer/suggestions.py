@@ -193,6 +193,16 @@ _ALIAS = re.compile(
 )
 # "The word pharmacy is derived from ..." -> "What is the word pharmacy derived from?"
 _DERIVED = re.compile(rf"^{_SUBJECT} (?P<verb>is|was|are|were) (?:ultimately |probably )?derived from\b")
+# "Fresno became an incorporated city in 1885" -> "When did Fresno become an incorporated city?"
+_BECAME = re.compile(
+    rf"^{_SUBJECT} became (?P<what>(?:a|an|the) [a-z][\w-]*(?: [a-z][\w-]*){{0,3}}) (?:in|on) (?:[A-Z][a-z]+ )?\d{{4}}\b"
+)
+# "The name Fresno means "ash tree" in Spanish" -> "What does the name Fresno mean?"
+_MEANS = re.compile(r"^(?P<subject>The (?:name|word|term|title) [A-Z\"“‘'][\w'’\"”-]*) means\b")
+# "There are three major types of rock: igneous, ..." -> "What are the three major types of rock?"
+_LISTED = re.compile(
+    rf"^There (?P<verb>are|were) (?P<count>{_NUMBER}) (?P<what>[a-z][\w-]*(?: [a-z][\w-]*){{0,4}}): "
+)
 # What a sentence may open with before its subject: "By mass, oxygen is ...", "In 2014, the city had ...".
 _OPENING_PHRASE = re.compile(
     r"^(?:(?:By|In|At|As of|Among|Since|Today|Currently|Historically|Traditionally|Geographically|Originally)"
@@ -209,7 +219,7 @@ _TERMS = [
         r"technique|method|process|condition|disease|disorder|device|species) (?P<term>[a-z][\w-]+)(?=,|\.| \(| which)"
     ),
     # "called a K-hole.", "a service called the book boat, a converted ..."
-    re.compile(r"\bcalled (?P<term>(?:a |an |the )?[A-Za-z][\w-]+(?: [a-z][\w-]+)?)(?=[,.;:)]| which| that)"),
+    re.compile(r"\bcalled (?P<term>(?:a |an |the )?[A-Za-z][\w-]+(?: [a-z][\w-]+)?)(?=[,.;:)]| which| that| in [A-Z])"),
 ]
 _STUDY = re.compile(
     r"\b(?i:the|this|a|an|their|her|his|its) (?P<study>(?:(?!only |same |other |first |last )[a-z]+ )?"
@@ -287,9 +297,9 @@ def _subject_phrase(subject: str, title: str, text: str) -> str | None:
 
 
 _BACKGROUND = (_DEFINITION, _BEGAN, _MADE_BY, _RANKED, _RANK_FIRST, _EVENT_FIRST, _HOLDS, _LOCATED, _ORIGINATED,
-               _CONSISTS, _KNOWN_FOR, _DERIVED, _ALIAS)
-# Patterns whose question names no subject of the sentence (any subject will do).
-_NO_SUBJECT = (_RANKED, _RANK_FIRST)
+               _CONSISTS, _KNOWN_FOR, _DERIVED, _ALIAS, _BECAME, _MEANS, _LISTED)
+# Patterns whose question names no subject of the sentence (any subject will do, or the pattern fixes it).
+_NO_SUBJECT = (_RANKED, _RANK_FIRST, _MEANS, _LISTED)
 
 
 def _without_opening(sentence: str) -> str:
@@ -341,6 +351,12 @@ def _background(sentences: list[str], text: str, title: str) -> list[str]:
                 drafts.append(f"What {'are' if plural else 'is'} {subject} {alias}{'' if alias.endswith('called') else ' as'}?")
             elif pattern is _LOCATED:
                 drafts.append(f"Where {verb} {subject} {sentence[match.end('verb') + 1 :].split()[0]}?")
+            elif pattern is _BECAME:
+                drafts.append(f"When did {subject} become {match.group('what')}?")
+            elif pattern is _MEANS:
+                drafts.append(f"What does {match.group('subject')[:1].lower()}{match.group('subject')[1:]} mean?")
+            elif pattern is _LISTED:
+                drafts.append(f"What {verb} the {match.group('count')} {match.group('what')}?")
             elif pattern in _NO_SUBJECT:
                 what = _whole_name_at_end(match.group("what"), sentence[match.end("what"):])
                 person = bool(_RANKED_PERSON.fullmatch(_AFTER_HEAD_NOUN.split(what)[0].split()[-1]))
