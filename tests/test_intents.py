@@ -239,6 +239,7 @@ def test_vague_drafts_are_not_made():
         "The Irish broadcaster Setanta Sports won two packages.",  # a company after a role word
         "It is the second-longest river in Central and Western Europe.",  # a name cut: "... river in Central?"
         "The longest river in the region is the Varn.",  # a river is not a person: "Who is the longest river ...?"
+        "The trust paid £85,000 for the ferry.",  # "How much was the for?"
     ]
     text = "\n".join(sentences)
     drafts = suggestions._clauses(sentences) + suggestions._bare_counts(sentences) + suggestions._background(sentences, text, "Ports")
@@ -248,7 +249,7 @@ def test_vague_drafts_are_not_made():
                 "What is the city?", "Who is Harbour Megaregion?", "Who is Jani Beg?", "How many medical geneticists?",
                 "How much was the trillion?", "How many major types?", "How many individual trees?",
                 "What are some private schools?", "What is the second-longest river in Central?",
-                "Who is the longest river in the region?"} & set(drafts), drafts
+                "Who is the longest river in the region?", "How much was the for?"} & set(drafts), drafts
 
 
 def test_encyclopaedic_sentences_give_drafts_in_their_own_words():
@@ -274,11 +275,12 @@ def test_encyclopaedic_sentences_give_drafts_in_their_own_words():
         'The name Varn means "grey water" in Old Norse.',
         "There are three kinds of mill: water, wind and tide.",
         "In 1910 the council bought a ferry called Sleipner in Bergen.",
+        "In 2015, the Harbour Trust paid £85,000 for the old ferry across the estuary.",
     ]
     text = "\n".join(sentences)
     drafts = suggestions._background(sentences, text, "Argon") + suggestions._findings(sentences, [])
     drafts += [f"Who is {name}?" for name in suggestions._people(sentences, text)] + suggestions._made_works(sentences)
-    drafts += suggestions._terms(sentences)
+    drafts += suggestions._terms(sentences) + suggestions._quantities(sentences)
     for expected in ("What is the third-most abundant gas in the atmosphere?", "What is Tollund commonly known as?",
                      "What is the word harbour derived from?", "Who designed the Varn Bridge?",
                      "Where did the Black Harvest originate?", "What does the town council consist of?",
@@ -287,7 +289,8 @@ def test_encyclopaedic_sentences_give_drafts_in_their_own_words():
                      "What is the biggest mill on the river Varn?", "When was the Harbour Guild formed?",
                      "Who painted The Tide at Millstad?", "What is the longest river in North and South Jutland?",
                      "When did Millstad become a chartered town?", "What does the name Varn mean?",
-                     "What are the three kinds of mill?", "What is Sleipner?"):
+                     "What are the three kinds of mill?", "What is Sleipner?",
+                     "How much did the Harbour Trust pay for the old ferry?"):
         assert expected in drafts, (expected, drafts)
 
 

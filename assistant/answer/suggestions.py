@@ -101,9 +101,23 @@ _UNITS = re.compile(
 )
 _AMOUNT = r"[£$€]\s?\d[\d,.]*(?: (?:thousand|million|billion|trillion))?"
 # "an £85,000 grant"
-_PRICED = re.compile(rf"{_AMOUNT} (?P<thing>(?!thousand|million|billion|trillion)[a-z]{{3,}})\b")
+_PRICED = re.compile(
+    rf"{_AMOUNT} (?P<thing>(?!(?:thousand|million|billion|trillion|for|from|and|the|per|each|with|over|into|"
+    r"was|were|had|has|have|less|more|than|on|in|at|of|by|to|a|an)\b)[a-z]{3,})\b"
+)
 # "Repairs cost £1.2 million"
 _COSTING = re.compile(r"\b(?P<thing>[A-Za-z]{3,}) (?:cost|costs) (?:about |around |nearly |over )?[£$€]\d")
+# "Sky bid £4.2bn for a package of 120 premier league games" -> "How much did Sky bid for a package of 120 premier
+# league games?" (a capitalised payer: "the council" would need its sentence to say which council)
+_PAID = re.compile(
+    r"(?:^|, )(?P<payer>(?:The )?[A-Z][\w'’&-]*(?: [A-Z][\w'’&-]*){0,3}) (?P<verb>bid|paid|spent|raised|invested|"
+    rf"received|earned|offered) (?:about |around |nearly |over |more than |almost )?{_AMOUNT}(?:bn|m|k)? (?P<purpose>for|on) "
+    r"(?P<what>(?:a |an |the |its |their )?[\w'’-]+(?: [\w'’-]+){0,7}?)"
+    r"(?=[,;:.!?]| (?:in|from|by|across|over|during|between|after|before|because|when|while) |$)"
+)
+_NOT_A_PAYER = {"It", "This", "That", "He", "She", "They", "We", "Which", "Who"}
+_PAID_BASE = {"bid": "bid", "paid": "pay", "spent": "spend", "raised": "raise", "invested": "invest", "received": "receive",
+              "earned": "earn", "offered": "offer"}
 
 # -- what a thing is, when it began, what it ranks as (encyclopaedic and background sentences) -------------
 # A sentence-opening subject of up to five words, an optional aside, then the verb.
@@ -404,6 +418,9 @@ def _quantities(sentences: list[str]) -> list[str]:
     """How much a priced thing cost; how many of a counted thing did what the sentence says they did."""
     drafts = [f"How much was the {m.group('thing')}?" for s in sentences for m in _PRICED.finditer(s)]
     drafts += [f"How much did the {m.group('thing').lower()} cost?" for s in sentences for m in _COSTING.finditer(s)]
+    drafts += [f"How much did {m.group('payer').replace('The ', 'the ', 1)} {_PAID_BASE[m.group('verb')]} "
+               f"{m.group('purpose')} {m.group('what')}?"
+               for s in map(_without_opening, sentences) for m in _PAID.finditer(s) if m.group("payer") not in _NOT_A_PAYER]
     subjects = [m for m in map(_COUNT_SUBJECT.match, sentences) if m and not _UNITS.search(m.group("things"))]
     return drafts + [f"How many {m.group('things').lower()} {m.group('predicate')}?" for m in subjects]
 
