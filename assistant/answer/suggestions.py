@@ -334,6 +334,7 @@ def _background(sentences: list[str], text: str, title: str) -> list[str]:
         sentence = _without_opening(whole)
         for pattern in _BACKGROUND:
             match = pattern.match(sentence)
+            # "-": these patterns name no subject in their question, so there is none to check
             subject = match and ("-" if pattern in _NO_SUBJECT else _subject_phrase(match.group("subject"), title, text))
             if not subject or re.match(r"\.\w", sentence[match.end() : match.end() + 2]):  # not cut at "U.S."
                 continue
