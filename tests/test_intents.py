@@ -276,6 +276,7 @@ def test_encyclopaedic_sentences_give_drafts_in_their_own_words():
         "There are three kinds of mill: water, wind and tide.",
         "In 1910 the council bought a ferry called Sleipner in Bergen.",
         "In 2015, the Harbour Trust paid £85,000 for the old ferry across the estuary.",
+        "A 2019 report by the Varn Trust claims that the mills used half of the river's water.",
     ]
     text = "\n".join(sentences)
     drafts = suggestions._background(sentences, text, "Argon") + suggestions._findings(sentences, [])
@@ -290,7 +291,8 @@ def test_encyclopaedic_sentences_give_drafts_in_their_own_words():
                      "Who painted The Tide at Millstad?", "What is the longest river in North and South Jutland?",
                      "When did Millstad become a chartered town?", "What does the name Varn mean?",
                      "What are the three kinds of mill?", "What is Sleipner?",
-                     "How much did the Harbour Trust pay for the old ferry?"):
+                     "How much did the Harbour Trust pay for the old ferry?",
+                     "What did the 2019 report by the Varn Trust claim?"):
         assert expected in drafts, (expected, drafts)
 
 

@@ -249,9 +249,17 @@ _REPORTED = re.compile(
     r"demonstrated|claimed|claims|estimated|believed|believes) that\b"
 )
 _BASE_VERB = {"reports": "report", "reported": "report", "finds": "find", "found": "find", "discovered": "discover",
-              "showed": "show", "concluded": "conclude", "proved": "prove", "argued": "argue", "argues": "argue",
-              "suggested": "suggest", "suggests": "suggest", "demonstrated": "demonstrate", "claimed": "claim",
-              "claims": "claim", "estimated": "estimate", "believed": "believe", "believes": "believe"}
+              "showed": "show", "shows": "show", "concluded": "conclude", "concludes": "conclude", "proved": "prove",
+              "argued": "argue", "argues": "argue", "suggested": "suggest", "suggests": "suggest",
+              "demonstrated": "demonstrate", "claimed": "claim", "claims": "claim", "estimated": "estimate",
+              "estimates": "estimate", "believed": "believe", "believes": "believe", "warns": "warn", "warned": "warn"}
+# "A January 2014 report by Oxfam claims that ..." -> "What did the January 2014 report by Oxfam claim?"
+_REPORT_BY = re.compile(
+    r"\b[Aa]n? (?P<when>(?:[A-Z][a-z]+ )?\d{4} )?(?P<kind>report|study|survey|analysis|poll|review|paper) by "
+    r"(?P<source>(?:the )?[A-Z][\w&'’.-]*(?: (?:of |for |and |the |on )*[A-Z][\w&'’.-]*){0,6}) (?:also )?"
+    r"(?P<verb>claims|claimed|reports|reported|finds|found|shows|showed|suggests|suggested|concludes|concluded|"
+    r"estimates|estimated|warns|warned) that\b"
+)
 
 
 def _people(sentences: list[str], text: str) -> list[str]:
@@ -455,6 +463,8 @@ def _findings(sentences: list[str], people: list[str]) -> list[str]:
         for s in sentences
         for m in _REPORTED.finditer(s)
     ]
+    drafts += [f"What did the {m.group('when') or ''}{m.group('kind')} by {m.group('source')} {_BASE_VERB[m.group('verb')]}?"
+               for s in sentences for m in _REPORT_BY.finditer(s)]
     return drafts + [f"What did {name} find?" for name in people if any(name in s for s in finding_sentences)]
 
 
