@@ -277,6 +277,7 @@ def test_encyclopaedic_sentences_give_drafts_in_their_own_words():
         "In 1910 the council bought a ferry called Sleipner in Bergen.",
         "In 2015, the Harbour Trust paid £85,000 for the old ferry across the estuary.",
         "A 2019 report by the Varn Trust claims that the mills used half of the river's water.",
+        "The Varn Forest (Danish: Varnskov), also known in English as the Grey Wood, covers the valley.",
     ]
     text = "\n".join(sentences)
     drafts = suggestions._background(sentences, text, "Argon") + suggestions._findings(sentences, [])
@@ -292,7 +293,7 @@ def test_encyclopaedic_sentences_give_drafts_in_their_own_words():
                      "When did Millstad become a chartered town?", "What does the name Varn mean?",
                      "What are the three kinds of mill?", "What is Sleipner?",
                      "How much did the Harbour Trust pay for the old ferry?",
-                     "What did the 2019 report by the Varn Trust claim?"):
+                     "What did the 2019 report by the Varn Trust claim?", "What is the Varn Forest also known as?"):
         assert expected in drafts, (expected, drafts)
 
 

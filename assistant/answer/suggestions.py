@@ -199,9 +199,10 @@ _HOLD_BASE = {"has": ("does", "have"), "have": ("do", "have"), "had": ("did", "h
 _LOCATED = re.compile(rf"^{_SUBJECT} (?P<verb>is|are|was|were) (?:located|situated|based) (?:in|on|at|along|near)\b")
 # "Private schools, also known as independent schools, ..." -> "What are private schools also known as?";
 # "Southern California, often abbreviated SoCal, ..." -> "What is Southern California often abbreviated as?";
-# "Ctenophora (...; commonly known as comb jellies) is ..." -> "What is ctenophora commonly known as?"
+# "Ctenophora (...; commonly known as comb jellies) is ..." -> "What is ctenophora commonly known as?"; "The Amazon
+# rainforest (Portuguese: ...), also known in English as Amazonia" -> "What is the Amazon rainforest also known as?"
 _ALIAS = re.compile(
-    rf"^(?P<subject>{_NAME_WORDS})(?:,? | \([^()]{{0,200}}?\b)"
+    rf"^(?P<subject>{_NAME_WORDS})(?:(?: \([^()]{{0,300}}\))?,? | \([^()]{{0,200}}?\b)"
     r"(?P<alias>(?:also|commonly|often|sometimes|formerly|usually) (?:known|called|abbreviated|referred to))"
     r"(?: in English)?(?= as| [A-Z])"
 )
