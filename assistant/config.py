@@ -76,14 +76,17 @@ class Settings(BaseSettings):
     rerank: bool = True  # the cross-encoder, where no reader answers; off with it: bi-encoder scores only
     rerank_cap: int = Field(4, ge=1, le=64)  # candidate sentences the reader (or cross-encoder) reads per question
     # Answers whose confidence is within this much under the found level are shown as "the closest passage,
-    # which may not answer this" instead of being refused (0: refuse them; docs/evaluation.md has the cost).
-    weak_band: float = Field(0.0, ge=0.0, le=1.0)
+    # which may not answer this" instead of being refused. Unset: the band fitted with the level (the widest
+    # that still refuses 65 % of unanswerable questions, cross-validated); 0: refuse them all.
+    weak_band: float | None = Field(None, ge=0.0, le=1.0)
     # Quoted answers kept for repeated questions (assistant/answer_cache.py); 0 turns the cache off (benchmarks of model cost).
     answer_cache: int = Field(512, ge=0, le=100_000)
     # `assistant serve` under load (ui/admission.py): questions answered at once, and the wait past which a
     # question is told "busy" at once instead of queued (bench/capacity.py measures both).
     answer_slots: int = Field(2, ge=1, le=64)
     answer_within_seconds: float = Field(5.0, gt=0, le=120)
+    # Return the C heap's free memory to the system once answers stop (ui/heap.py; bench/capacity.py compares).
+    trim_heap_when_idle: bool = True
     # Largest file the web page accepts for upload (the server refuses bigger requests before reading them).
     max_upload_mb: int = Field(20, ge=1, le=100)
     # Threads each model call may use (MiniLM, the cross-encoder; onnxruntime and torch). 0: the libraries'

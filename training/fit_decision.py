@@ -41,6 +41,10 @@ CANDIDATE_VARIANTS = {
     "reader_features_cross_encoder": frozenset(SIGNALS),
 }
 CAPS = (4, 6, 8, 12, 16)
+# Weak bands tried, and the share of unanswerable questions that must still be refused outright (the issue's
+# NoAns bar): the widest band that keeps it, cross-validated, is shipped.
+WEAK_BANDS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25)
+WEAK_NO_ANS_FLOOR = 0.65
 DEFAULT_CAP = 8
 REGULARISATION = 1.0
 
@@ -219,7 +223,8 @@ def score(pipeline: Pipeline, questions: list[Question]) -> dict:
     has, no = outcomes(test, conf, picks, pipeline.level)
     tops = [bool(p is not None and q.answers[p[0][0]] and not q.impossible) for q, p in zip(test, picks)]
     return {"has_ans": float(np.mean(has)), "no_ans": float(np.mean(no)), "level": pipeline.level,
-            "answerable": len(has), "unanswerable": len(no), "_has": has, "_no": no, "_conf": conf.tolist(), "_top": tops}
+            "answerable": len(has), "unanswerable": len(no), "_has": has, "_no": no, "_conf": conf.tolist(), "_top": tops,
+            "_impossible": [q.impossible for q in test]}
 
 
 def cross_validate(questions: list[Question], used: frozenset[str], cap: int,
@@ -235,6 +240,34 @@ def summary(table: dict[str, dict]) -> dict:
     no = [x for row in table.values() for x in row["_no"]]
     return {"has_ans": round(float(np.mean(has)), 4), "no_ans": round(float(np.mean(no)), 4),
             "balanced": round(float((np.mean(has) + np.mean(no)) / 2), 4)}
+
+
+def weak_bands(table: dict[str, dict]) -> list[dict]:
+    """Per band under each held-out article's found level: the unanswerable questions still refused outright,
+    and the answerable ones shown as "the closest passage" with the answering sentence (or another)."""
+    rows = []
+    for band in WEAK_BANDS:
+        refused = weak_right = weak_wrong = unanswerable = answerable = 0
+        for row in table.values():
+            for conf, impossible, top in zip(row["_conf"], row["_impossible"], row["_top"]):
+                weak = row["level"] - band <= conf < row["level"]
+                if impossible:
+                    unanswerable += 1
+                    refused += conf < row["level"] - band
+                else:
+                    answerable += 1
+                    weak_right += weak and top
+                    weak_wrong += weak and not top
+        rows.append({"band": band, "no_ans": round(refused / max(1, unanswerable), 4),
+                     "closest_right": round(weak_right / max(1, answerable), 4),
+                     "closest_wrong": round(weak_wrong / max(1, answerable), 4)})
+    return rows
+
+
+def chosen_band(bands: list[dict]) -> float:
+    """The widest band whose cross-validated NoAns stays at or above WEAK_NO_ANS_FLOOR (0 when none does)."""
+    kept = [row["band"] for row in bands if row["no_ans"] >= WEAK_NO_ANS_FLOOR]
+    return max(kept, default=0.0)
 
 
 def reliability(table: dict[str, dict]) -> list[dict]:
@@ -294,6 +327,10 @@ def main() -> None:
     print("\nreliability (pooled held-out confidences):")
     for line in reliability(chosen_table):
         print(line)
+    bands = weak_bands(chosen_table)
+    print(f"\nweak band (held out; shipped: the widest with NoAns >= {WEAK_NO_ANS_FLOOR}, {chosen_band(bands)}):")
+    for line in bands:
+        print(line)
 
     if args.write:
         shipped = {"reader": (args.reader_variant, args.cap), "cross_encoder": ("cross_encoder", args.cap),
@@ -307,6 +344,7 @@ def main() -> None:
                 "selection": {"weights": [round(float(w), 6) for w in pipeline.selection]},
                 "answerability": as_json(pipeline.answerability),
                 "found_level": round(pipeline.level, 3),
+                "weak_band": chosen_band(weak_bands(table)),
                 "cross_validated": {
                     **summary(table), "reliability": reliability(table),
                     "per_article": {a: {k: v for k, v in r.items() if not k.startswith("_")} for a, r in table.items()},

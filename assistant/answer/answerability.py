@@ -14,7 +14,8 @@ Per variant, three fitted parts:
 * Selection: a linear score over the variant's signals, fitted on pairs "the answering sentence vs
   another candidate of the same question"; its softmax is each candidate's share of the belief.
 * Answerability: P(the chosen sentence answers) from its signals plus how far it stands above the
-  runner-up. This is the answer's ``confidence``; ``found_level`` is where a quote becomes the answer.
+  runner-up. This is the answer's ``confidence``; ``found_level`` is where a quote becomes the answer, and
+  ``weak_band`` how far under it the quote is still shown, as "the closest passage".
 
 All are fitted by ``training/fit_decision.py`` on the squad2-dev-19 articles the reader never saw, with
 leave-one-article-out cross-validation (its results sit in the same JSON file).
@@ -84,6 +85,7 @@ class AnswerabilityModel:
     selection: tuple[float, ...]  # linear weights over SIGNALS
     answerability: Logistic
     found_level: float  # confidence at or above which the quote is given as the answer
+    weak_band: float  # this far under found_level, the quote is shown as "the closest passage" instead of refused
 
     @property
     def uses_reader(self) -> bool:
@@ -118,4 +120,5 @@ def load_model(variant: str, path: Path = MODEL_FILE) -> AnswerabilityModel:
         selection=tuple(float(w) for w in fitted["selection"]["weights"]),
         answerability=Logistic.from_json(fitted["answerability"]),
         found_level=float(fitted["found_level"]),
+        weak_band=float(fitted.get("weak_band", 0.0)),  # files fitted before the band was: refuse under the level
     )

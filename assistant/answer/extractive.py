@@ -11,8 +11,8 @@ the cleaned article text. The stages, each in its own module:
 3. answerability.py — fitted models pick the sentence and give the calibrated
    probability (``confidence``) that it answers;
 4. here — quote it (with a close runner-up) when the confidence reaches the fitted found level, else
-   refuse, or, within ``weak_band`` under that level (a setting, 0 by default), show it only as "the
-   closest passage"; the reader's answer span is bold (highlight.py's patterns when the reader is absent).
+   refuse, or, within the weak band under that level (fitted with it; a setting overrides it), show it only
+   as "the closest passage"; the reader's answer span is bold (highlight.py's patterns when the reader is absent).
 """
 
 from __future__ import annotations
@@ -59,9 +59,11 @@ class ExtractiveAnswerer:
     name = "extractive"
 
     def __init__(self, index: PassageIndex, max_quotes: int = 2, rerank: bool = True, rerank_cap: int = 4,
-                 weak_band: float = 0.0, model_threads: int = 0, reader: bool = True, reader_folder: Path | None = None):
+                 weak_band: float | None = None, model_threads: int = 0, reader: bool = True,
+                 reader_folder: Path | None = None):
         """``rerank_cap``: candidates the reader (or the cross-encoder) reads (docs/evaluation.md: quality vs
-        latency). ``reader`` / ``rerank`` off: the pipeline without that model (for comparisons).
+        latency). ``weak_band``: None, the fitted one (answerability.json). ``reader`` / ``rerank`` off: the
+        pipeline without that model (for comparisons).
         ``reader_folder``: another reader with its own fitted decision (reader.json, its model and an
         answerability.json), to compare with the shipped one."""
         self.index = index
@@ -126,7 +128,8 @@ class ExtractiveAnswerer:
             refusal.confidence = 0.0
             return refusal
         confidence = self.confidence(ranked)
-        if confidence < self.model.found_level - self.weak_band:
+        band = self.model.weak_band if self.weak_band is None else self.weak_band
+        if confidence < self.model.found_level - band:
             refusal.confidence = confidence
             return refusal
         weak = confidence < self.model.found_level
