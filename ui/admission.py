@@ -61,6 +61,7 @@ class Admission:
         self._waiting = 0
         self._promised: deque[float] = deque()  # when each question let in at the door was let in
         self.refused = 0
+        self.answered = 0  # answers finished (ui/heap.py trims after a busy spell)
 
     def expected_wait(self) -> float:
         """Seconds a question arriving now would wait for a slot (0 when one is free). Call under the lock: it
@@ -70,6 +71,11 @@ class Admission:
             self._promised.popleft()
         ahead = self._running + self._waiting + len(self._promised) - self.slots + 1
         return 0.0 if ahead <= 0 else math.ceil(ahead / self.slots) * self.planned_answer_seconds()
+
+    def idle(self) -> bool:
+        """No answer running or waiting for a slot."""
+        with self._lock:
+            return self._running == 0 and self._waiting == 0
 
     def planned_answer_seconds(self) -> float:
         """One answer's time as planned for: slower than the average by its usual spread."""
@@ -117,6 +123,7 @@ class Admission:
             elapsed = time.monotonic() - started
             with self._lock:
                 self._running -= 1
+                self.answered += 1
                 self.answer_deviation += SMOOTHING * (abs(elapsed - self.answer_seconds) - self.answer_deviation)
                 self.answer_seconds += SMOOTHING * (elapsed - self.answer_seconds)
             self._free.release()

@@ -31,6 +31,7 @@ from assistant.questions import normalise_question
 from assistant.uploads import add_upload, too_large
 from ui import security
 from ui.admission import Admission, AdmissionDoor
+from ui.heap import HeapTrimmer, malloc_trim
 from ui.article_pane import article_html, citation_href
 from ui.sessions import SessionBackends, probe
 
@@ -594,6 +595,8 @@ def serve(bot: Assistant, host: str | None = None, port: int | None = None, *, b
     # 5.3 s for the models); the page says what it waits for meanwhile.
     threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
     admission = Admission(bot.settings.answer_slots, bot.settings.answer_within_seconds)
+    if bot.settings.trim_heap_when_idle:
+        HeapTrimmer(admission, malloc_trim()).start()
     app = build_app(bot, admission, warming=warmed)
     app.launch(
         server_name=host,
