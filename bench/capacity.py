@@ -10,7 +10,8 @@ visitors arrive when they like: here questions arrive as a Poisson process at 25
   * capacity: answers/s of 8 REST visitors asking back to back for ``--probe-seconds``.
   * each rate: ``--seconds`` of arrivals through Gradio's REST ``/ask`` (a few ms of client CPU each;
     the clients share the 2 cores with the server, as on a laptop). Per rate: answers/s, p50 / p95 /
-    p99 of the answers, how many were told "busy" and how fast, other errors, and the server's RSS.
+    p99 of the answers, how many were told "busy" and how fast, other errors, and the server's RSS at the
+    end of the arrivals and again after QUIET_SECONDS without questions.
   * people per server: a person asking every 30 s is 1/30 question per second; the figure is the
     highest rate tested with p95 <= 1 s, no "busy" and no error, times 30.
 
@@ -36,6 +37,7 @@ RATE_SHARES = (0.25, 0.5, 0.75, 1.0, 1.5)
 SECONDS_BETWEEN_QUESTIONS = 30  # one person's pace, for the people-per-server figure
 P95_TARGET = 1.0
 BUSY_TARGET = 1.0  # a visitor told "busy" is told within this (issue 16)
+QUIET_SECONDS = 5.0  # after each rate, the server's RSS again once it has been idle this long (ui/heap.py trims)
 
 
 def distinct_questions():
@@ -124,12 +126,14 @@ def sweep(folder, questions, args, label: str, baseline: float | None = None, **
                          percentile(answered, 99) if answered else None, len(outcomes.busy),
                          sum(seconds > BUSY_TARGET for seconds in outcomes.busy),
                          max(outcomes.busy) if outcomes.busy else None, len(outcomes.errors), server.rss()])
+            time.sleep(QUIET_SECONDS)
+            rows[-1].append(server.rss())
             if p95 is not None and p95 <= P95_TARGET and not outcomes.busy and not outcomes.errors:
                 best = max(best, rate)
             for error in outcomes.errors[:3]:
                 print(f"  error at {share:.0%}: {error}")
         print(table(["load", "arrivals/s", "answers/s", "p50 s", "p95 s", "p99 s", "busy", f"busy > {BUSY_TARGET:.0f} s",
-                     "slowest busy s", "errors", "RSS MiB"], rows, digits=2))
+                     "slowest busy s", "errors", "RSS MiB", f"RSS {QUIET_SECONDS:.0f} s later"], rows, digits=2))
         people = int(best * SECONDS_BETWEEN_QUESTIONS)
         print(f"\none server on this machine serves {people} people asking every {SECONDS_BETWEEN_QUESTIONS} s "
               f"with p95 <= {P95_TARGET:.0f} s ({best:.1f} questions/s, the highest rate tested that held it)\n")
