@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from itertools import chain, zip_longest
 
 from assistant.answer.intents import recognise
@@ -319,8 +320,6 @@ def _subject_phrase(subject: str, title: str, text: str) -> str | None:
     return f"the {phrase}" if subject.startswith("The ") else phrase
 
 
-_BACKGROUND = (_DEFINITION, _BEGAN, _MADE_BY, _RANKED, _RANK_FIRST, _EVENT_FIRST, _HOLDS, _LOCATED, _ORIGINATED,
-               _CONSISTS, _KNOWN_FOR, _DERIVED, _ALIAS, _BECAME, _MEANS, _LISTED)
 # Patterns whose question names no subject of the sentence (any subject will do, or the pattern fixes it).
 _NO_SUBJECT = (_RANKED, _RANK_FIRST, _MEANS, _LISTED)
 
@@ -334,6 +333,63 @@ def _without_opening(sentence: str) -> str:
     return rest[:1].upper() + rest[1:]
 
 
+@dataclass(frozen=True)
+class _Found:
+    """One background pattern's match, with what the question is made of."""
+
+    match: re.Match
+    sentence: str
+    verb: str | None
+    subject: str
+    person: bool
+
+    def group(self, name: str) -> str:
+        return self.match.group(name)
+
+
+def _ranked(found: _Found) -> str:
+    what = _whole_name_at_end(found.group("what"), found.sentence[found.match.end("what"):])
+    person = bool(_RANKED_PERSON.fullmatch(_AFTER_HEAD_NOUN.split(what)[0].split()[-1]))
+    return f"{'Who' if person else 'What'} {found.verb} the {found.group('rank')} {what}?"
+
+
+def _alias(found: _Found) -> str:
+    plural = found.subject.endswith("s") and not found.subject.endswith("ss")
+    alias = found.group("alias")
+    return f"What {'are' if plural else 'is'} {found.subject} {alias}{'' if alias.endswith('called') else ' as'}?"
+
+
+def _made_by(found: _Found) -> str:
+    event = found.group("event")
+    return f"Who {found.verb} {found.subject} named after?" if event == "named after" else f"Who {event} {found.subject}?"
+
+
+def _holds(found: _Found) -> str:
+    does, base = _HOLD_BASE[found.verb]
+    return f"How many {found.group('things')} {does} {found.subject} {base}?"
+
+
+# The question each background pattern makes of its match.
+_QUESTION_OF: dict[re.Pattern, Callable[[_Found], str]] = {  # in the order their drafts are offered
+    _DEFINITION: lambda f: f"{'Who' if f.person else 'What'} {f.verb} {f.subject}?",
+    _BEGAN: lambda f: f"When {f.verb} {f.subject} {f.group('how') or ''}{f.group('event')}?",
+    _MADE_BY: _made_by,
+    _RANKED: _ranked,
+    _RANK_FIRST: _ranked,
+    _EVENT_FIRST: lambda f: f"When was {f.subject} {f.group('event').lower()}?",
+    _HOLDS: _holds,
+    _LOCATED: lambda f: f"Where {f.verb} {f.subject} {f.sentence[f.match.end('verb') + 1 :].split()[0]}?",
+    _ORIGINATED: lambda f: f"Where did {f.subject} originate?",
+    _CONSISTS: lambda f: f"What {'does' if f.verb.startswith(('consists', 'is')) else 'did'} {f.subject} consist of?",
+    _KNOWN_FOR: lambda f: f"What {f.verb} {f.subject} known for?",
+    _DERIVED: lambda f: f"What {f.verb} {f.subject} derived from?",
+    _ALIAS: _alias,
+    _BECAME: lambda f: f"When did {f.subject} become {f.group('what')}?",
+    _MEANS: lambda f: f"What does {f.group('subject')[:1].lower()}{f.group('subject')[1:]} mean?",
+    _LISTED: lambda f: f"What {f.verb} the {f.group('count')} {f.group('what')}?",
+}
+
+
 def _background(sentences: list[str], text: str, title: str) -> list[str]:
     """What a named thing is, what else it is called, when it began and who made it, what it ranks as, how many
     it holds, where it is or came from, what it is made of or known for, and what happened in a year a sentence
@@ -341,7 +397,7 @@ def _background(sentences: list[str], text: str, title: str) -> list[str]:
     drafts, years = [], []
     for whole in sentences:
         sentence = _without_opening(whole)
-        for pattern in _BACKGROUND:
+        for pattern in _QUESTION_OF:
             match = pattern.match(sentence)
             # "-": these patterns name no subject in their question, so there is none to check
             subject = match and ("-" if pattern in _NO_SUBJECT else _subject_phrase(match.group("subject"), title, text))
@@ -351,42 +407,7 @@ def _background(sentences: list[str], text: str, title: str) -> list[str]:
             named = pattern not in _NO_SUBJECT and _PEOPLE[0].search(match.group("subject"))  # "economist Hoesung Lee": the name
             subject = named.group("name") if named else subject
             person = bool(named or _PERSON_NOUN.fullmatch(subject))
-            if pattern is _EVENT_FIRST:
-                drafts.append(f"When was {subject} {match.group('event').lower()}?")
-            elif pattern is _BEGAN:
-                drafts.append(f"When {verb} {subject} {match.group('how') or ''}{match.group('event')}?")
-            elif pattern is _MADE_BY:
-                event = match.group("event")
-                drafts.append(f"Who {verb} {subject} named after?" if event == "named after" else f"Who {event} {subject}?")
-            elif pattern is _ORIGINATED:
-                drafts.append(f"Where did {subject} originate?")
-            elif pattern is _CONSISTS:
-                drafts.append(f"What {'does' if verb.startswith(('consists', 'is')) else 'did'} {subject} consist of?")
-            elif pattern is _KNOWN_FOR:
-                drafts.append(f"What {verb} {subject} known for?")
-            elif pattern is _DERIVED:
-                drafts.append(f"What {verb} {subject} derived from?")
-            elif pattern is _HOLDS:
-                does, base = _HOLD_BASE[verb]
-                drafts.append(f"How many {match.group('things')} {does} {subject} {base}?")
-            elif pattern is _ALIAS:
-                plural = subject.endswith("s") and not subject.endswith("ss")
-                alias = match.group("alias")
-                drafts.append(f"What {'are' if plural else 'is'} {subject} {alias}{'' if alias.endswith('called') else ' as'}?")
-            elif pattern is _LOCATED:
-                drafts.append(f"Where {verb} {subject} {sentence[match.end('verb') + 1 :].split()[0]}?")
-            elif pattern is _BECAME:
-                drafts.append(f"When did {subject} become {match.group('what')}?")
-            elif pattern is _MEANS:
-                drafts.append(f"What does {match.group('subject')[:1].lower()}{match.group('subject')[1:]} mean?")
-            elif pattern is _LISTED:
-                drafts.append(f"What {verb} the {match.group('count')} {match.group('what')}?")
-            elif pattern in _NO_SUBJECT:
-                what = _whole_name_at_end(match.group("what"), sentence[match.end("what"):])
-                person = bool(_RANKED_PERSON.fullmatch(_AFTER_HEAD_NOUN.split(what)[0].split()[-1]))
-                drafts.append(f"{'Who' if person else 'What'} {verb} the {match.group('rank')} {what}?")
-            else:
-                drafts.append(f"{'Who' if person else 'What'} {verb} {subject}?")
+            drafts.append(_QUESTION_OF[pattern](_Found(match, sentence, verb, subject, person)))
         year = _YEAR_OPENING.match(whole)
         if year:
             years.append(f"What happened in {year.group('year')}?")
