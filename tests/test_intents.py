@@ -278,6 +278,8 @@ def test_encyclopaedic_sentences_give_drafts_in_their_own_words():
         "In 2015, the Harbour Trust paid £85,000 for the old ferry across the estuary.",
         "A 2019 report by the Varn Trust claims that the mills used half of the river's water.",
         "The Varn Forest (Danish: Varnskov), also known in English as the Grey Wood, covers the valley.",
+        "Millstad Harbour encompasses four quays and a slipway.",
+        "Ada Lund's method was partly inspired by Dutch windmills.",
     ]
     text = "\n".join(sentences)
     drafts = suggestions._background(sentences, text, "Argon") + suggestions._findings(sentences, [])
@@ -293,7 +295,8 @@ def test_encyclopaedic_sentences_give_drafts_in_their_own_words():
                      "When did Millstad become a chartered town?", "What does the name Varn mean?",
                      "What are the three kinds of mill?", "What is Sleipner?",
                      "How much did the Harbour Trust pay for the old ferry?",
-                     "What did the 2019 report by the Varn Trust claim?", "What is the Varn Forest also known as?"):
+                     "What did the 2019 report by the Varn Trust claim?", "What is the Varn Forest also known as?",
+                     "How many quays does Millstad Harbour encompass?", "What inspired Ada Lund's method?"):
         assert expected in drafts, (expected, drafts)
 
 

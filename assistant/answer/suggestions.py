@@ -189,13 +189,14 @@ _MADE_WORK = re.compile(
 )
 # "The university has seven professional schools" -> "How many professional schools does the university have?"
 _HOLDS = re.compile(
-    rf"^{_SUBJECT} (?P<verb>has|have|had|contains|contained|includes|included|comprises|comprised|employs|employed) "
+    rf"^{_SUBJECT} (?P<verb>has|have|had|contains|contained|includes|included|comprises|comprised|employs|employed|"
+    r"encompasses|encompassed) "
     rf"(?:(?:about|around|nearly|almost|over|roughly|some|more than|at least) )?{_NUMBER} {_THINGS}\b"
 )
 _HOLD_BASE = {"has": ("does", "have"), "have": ("do", "have"), "had": ("did", "have"), "contains": ("does", "contain"),
               "contained": ("did", "contain"), "includes": ("does", "include"), "included": ("did", "include"),
               "comprises": ("does", "comprise"), "comprised": ("did", "comprise"), "employs": ("does", "employ"),
-              "employed": ("did", "employ")}
+              "employed": ("did", "employ"), "encompasses": ("does", "encompass"), "encompassed": ("did", "encompass")}
 # "Fresno is located in the San Joaquin Valley" -> "Where is Fresno located?"
 _LOCATED = re.compile(rf"^{_SUBJECT} (?P<verb>is|are|was|were) (?:located|situated|based) (?:in|on|at|along|near)\b")
 # "Private schools, also known as independent schools, ..." -> "What are private schools also known as?";
@@ -209,6 +210,12 @@ _ALIAS = re.compile(
 )
 # "The word pharmacy is derived from ..." -> "What is the word pharmacy derived from?"
 _DERIVED = re.compile(rf"^{_SUBJECT} (?P<verb>is|was|are|were) (?:ultimately |probably )?derived from\b")
+# "Gandhi's Satyagraha was partially influenced and inspired by Shelley's nonviolence" -> "What influenced Gandhi's
+# Satyagraha?"
+_INFLUENCED = re.compile(
+    rf"^{_SUBJECT} (?:was|were) (?:partially |partly |largely |strongly |heavily |deeply |much )?"
+    r"(?P<verb>influenced|inspired)(?: and (?:influenced|inspired))? by\b"
+)
 # "Fresno became an incorporated city in 1885" -> "When did Fresno become an incorporated city?"
 _BECAME = re.compile(
     rf"^{_SUBJECT} became (?P<what>(?:a|an|the) [a-z][\w-]*(?: [a-z][\w-]*){{0,3}}) (?:in|on) (?:[A-Z][a-z]+ )?\d{{4}}\b"
@@ -385,6 +392,7 @@ _QUESTION_OF: dict[re.Pattern, Callable[[_Found], str]] = {  # in the order thei
     _DERIVED: lambda f: f"What {f.verb} {f.subject} derived from?",
     _ALIAS: _alias,
     _BECAME: lambda f: f"When did {f.subject} become {f.group('what')}?",
+    _INFLUENCED: lambda f: f"What {f.verb} {f.subject}?",
     _MEANS: lambda f: f"What does {f.group('subject')[:1].lower()}{f.group('subject')[1:]} mean?",
     _LISTED: lambda f: f"What {f.verb} the {f.group('count')} {f.group('what')}?",
 }
