@@ -39,9 +39,6 @@ def test_the_reader_prefers_the_answering_sentence_and_marks_words_inside_it():
     assert "Journal of Psychiatry" in sentences[1][0][start:end]
     for (sentence, _), reading in zip(sentences, readings):
         assert reading.span is None or 0 <= reading.span[0] < reading.span[1] <= len(sentence)
-        assert 0.0 < reading.span_probability <= 1.0
-    # the span head is surer of the journal's name than of anything in the sentence that names none
-    assert readings[1].span_probability > readings[0].span_probability
 
 
 def test_a_swapped_name_lowers_the_readers_verdict():

@@ -101,7 +101,6 @@ def main() -> None:
                         "features": [round(f, 5) for f in [float(logit), *candidate.features[1:]]],
                         "reader": None if reading is None else round(reading.logit, 5),
                         "span": None if reading is None or reading.span is None else list(reading.span),
-                        "span_probability": None if reading is None else round(reading.span_probability, 5),
                         "answer": holds_answer(candidate.text, q.answers) if not q.impossible else False,
                     })
                 anywhere = any(holds_answer(c.text, q.answers) for c in candidates) if not q.impossible else False

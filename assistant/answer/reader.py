@@ -30,12 +30,10 @@ MAX_SPAN_TOKENS = 24
 
 @dataclass(frozen=True)
 class Reading:
-    """The reader's verdict on one candidate: a logit (higher: answers), the answer's characters in the sentence,
-    and how sure the span head is of them (probability of that start and end among the sentence's word pieces)."""
+    """The reader's verdict on one candidate: a logit (higher: answers) and the answer's characters in the sentence."""
 
     logit: float
     span: tuple[int, int] | None
-    span_probability: float = 0.0
 
 
 class Reader:
@@ -63,25 +61,17 @@ class Reader:
         }
         answer, starts, ends = self.session.run(None, feeds)
         return [
-            Reading(float(answer[i]), *_best_span(encodings[i], starts[i], ends[i], len(sentence)))
+            Reading(float(answer[i]), _best_span(encodings[i], starts[i], ends[i], len(sentence)))
             for i, (sentence, _) in enumerate(candidates)
         ]
 
 
-def _log_normaliser(scores: np.ndarray, allowed: np.ndarray) -> float:
-    """log of the sum of exp(score) over the allowed positions (the span head's normaliser)."""
-    kept = scores[allowed]
-    top = float(kept.max())
-    return top + float(np.log(np.exp(kept - top).sum()))
-
-
-def _best_span(encoding, starts: np.ndarray, ends: np.ndarray, sentence_chars: int) -> tuple[tuple[int, int] | None, float]:
-    """The highest-scoring start <= end within the candidate sentence, as character offsets into it, and its
-    probability under the span head (softmax over the sentence's word pieces, as it was trained)."""
+def _best_span(encoding, starts: np.ndarray, ends: np.ndarray, sentence_chars: int) -> tuple[int, int] | None:
+    """The highest-scoring start <= end within the candidate sentence, as character offsets into it."""
     allowed = np.zeros(len(encoding.ids), dtype=bool)
     allowed[candidate_tokens(encoding, sentence_chars)] = True
     if not allowed.any():
-        return None, 0.0
+        return None
     start_scores = np.where(allowed, starts, -np.inf)
     end_scores = np.where(allowed, ends, -np.inf)
     # score[i, j] = start i + end j, kept where i <= j < i + MAX_SPAN_TOKENS.
@@ -90,9 +80,8 @@ def _best_span(encoding, starts: np.ndarray, ends: np.ndarray, sentence_chars: i
     grid[(j < i) | (j >= i + MAX_SPAN_TOKENS)] = -np.inf
     best_start, best_end = np.unravel_index(int(np.argmax(grid)), grid.shape)
     if not np.isfinite(grid[best_start, best_end]):
-        return None, 0.0
-    log_probability = grid[best_start, best_end] - _log_normaliser(starts, allowed) - _log_normaliser(ends, allowed)
-    return (encoding.offsets[best_start][0], encoding.offsets[best_end][1]), float(np.exp(log_probability))
+        return None
+    return encoding.offsets[best_start][0], encoding.offsets[best_end][1]
 
 
 def _problem(record: dict, tokenizer_file: Path, folder: Path) -> str | None:
