@@ -218,8 +218,10 @@ def test_article_markup_is_shown_as_text_and_never_runs(server, pixel):
             ("By how many votes did the motion to buy the ferry pass?", '<input type="password" name="pw"'),
             ("Where can residents read the full plan?", f"[the council site](javascript:fetch('{pixel.url}/md-link'))"),
         ):
+            expect(box).to_be_editable(timeout=30_000)  # the previous answer has finished streaming
             box.fill(question)
             box.press("Enter")
+            expect(chat).to_contain_text(question, timeout=30_000)
             expect(chat).to_contain_text(words, timeout=60_000)
         page.wait_for_timeout(1500)  # time for anything that would load or run to do so
 
