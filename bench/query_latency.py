@@ -15,7 +15,7 @@ The index's query-vector cache is cleared before every timed call and the answer
 seed questions repeat in a 200-question run, and a real new question always pays the whole answer. "retrieve" and "answer"
 are the two parts of `ask` (answer = candidates, cross-encoder, models, quoting).
 
-``--compare-reader DIR`` times another reader beside the shipped one (cap 8), with its own fitted decision:
+``--compare-reader DIR`` times another reader beside the shipped one (at its fitted cap), with its own fitted decision:
 DIR holds its reader.onnx, reader.json and answerability.json, e.g. the previous release's, from git:
 
     mkdir -p /tmp/old && for f in trained_reader/reader.onnx trained_reader/reader.json answerability.json; do
@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import time
 from pathlib import Path
 
@@ -50,8 +51,11 @@ def main() -> None:
         bot.sync()
         answerers = {label: ExtractiveAnswerer(bot.index, reader=reader, rerank=rerank, rerank_cap=cap)
                      for label, reader, rerank, cap in VARIANTS}
-        if args.compare_reader:
-            answerers[f"reader of {args.compare_reader} cap 8"] = ExtractiveAnswerer(bot.index, reader_folder=args.compare_reader, rerank_cap=8)
+        if args.compare_reader:  # read at the cap its decision was fitted for
+            fitted = json.loads((args.compare_reader / "answerability.json").read_text(encoding="utf-8"))
+            cap = int(fitted["variants"]["reader"]["cap"])
+            answerers[f"reader of {args.compare_reader} cap {cap}"] = ExtractiveAnswerer(
+                bot.index, reader_folder=args.compare_reader, rerank_cap=cap)
         questions = seed_questions()
         for answerer in answerers.values():  # warm-up: lexical index, Chroma, idf, sentence vectors, ONNX session
             bot.answerer = answerer
