@@ -8,7 +8,7 @@ expected wait comes from the measured answer time and the questions ahead. Answe
 article, a cold cache, another process on the core), so each answer ahead is planned at its moving
 average plus twice its moving deviation, as TCP plans a retransmission: planned at the average alone,
 an admitted question whose answers ahead ran slow had to be refused after waiting (3 of 128 "busy" at
-150 % of capacity took 5 s, bench/capacity.py).
+150 % of capacity took 5 s, bench/capacity.py). The spread makes that rare, not impossible (docs/deploy.md).
 
 Questions sent to the REST routes are admitted at the door as well (``AdmissionDoor``, an ASGI
 middleware), before Gradio queues them: at 150 % of capacity Gradio's own event handling took up to
