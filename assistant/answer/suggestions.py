@@ -116,7 +116,6 @@ _PAID = re.compile(
     r"(?P<what>(?:a |an |the |its |their )?[\w'’-]+(?: [\w'’-]+){0,7}?)"
     r"(?=[,;:.!?]| (?:in|from|by|across|over|during|between|after|before|because|when|while) |$)"
 )
-_NOT_A_PAYER = {"It", "This", "That", "He", "She", "They", "We", "Which", "Who"}
 _PAID_BASE = {"bid": "bid", "paid": "pay", "spent": "spend", "raised": "raise", "invested": "invest", "received": "receive",
               "earned": "earn", "offered": "offer"}
 
@@ -407,12 +406,14 @@ def _background(sentences: list[str], text: str, title: str) -> list[str]:
         sentence = _without_opening(whole)
         for pattern in _QUESTION_OF:
             match = pattern.match(sentence)
-            # "-": these patterns name no subject in their question, so there is none to check
-            subject = match and ("-" if pattern in _NO_SUBJECT else _subject_phrase(match.group("subject"), title, text))
-            if not subject or re.match(r"\.\w", sentence[match.end() : match.end() + 2]):  # not cut at "U.S."
+            if not match or re.match(r"\.\w", sentence[match.end() : match.end() + 2]):  # not cut at "U.S."
+                continue
+            asks_subject = pattern not in _NO_SUBJECT
+            subject = _subject_phrase(match.group("subject"), title, text) if asks_subject else ""
+            if asks_subject and not subject:
                 continue
             verb = match.groupdict().get("verb") or match.groupdict().get("plural")
-            named = pattern not in _NO_SUBJECT and _PEOPLE[0].search(match.group("subject"))  # "economist Hoesung Lee": the name
+            named = asks_subject and _PEOPLE[0].search(match.group("subject"))  # "economist Hoesung Lee": the name
             subject = named.group("name") if named else subject
             person = bool(named or _PERSON_NOUN.fullmatch(subject))
             drafts.append(_QUESTION_OF[pattern](_Found(match, sentence, verb, subject, person)))
@@ -459,7 +460,8 @@ def _quantities(sentences: list[str]) -> list[str]:
     drafts += [f"How much did the {m.group('thing').lower()} cost?" for s in sentences for m in _COSTING.finditer(s)]
     drafts += [f"How much did {m.group('payer').replace('The ', 'the ', 1)} {_PAID_BASE[m.group('verb')]} "
                f"{m.group('purpose')} {m.group('what')}?"
-               for s in map(_without_opening, sentences) for m in _PAID.finditer(s) if m.group("payer") not in _NOT_A_PAYER]
+               for s in map(_without_opening, sentences) for m in _PAID.finditer(s)
+               if m.group("payer").lower() not in _POINTERS | {"which", "who"}]  # a pronoun names no payer
     subjects = [m for m in map(_COUNT_SUBJECT.match, sentences) if m and not _UNITS.search(m.group("things"))]
     return drafts + [f"How many {m.group('things').lower()} {m.group('predicate')}?" for m in subjects]
 
