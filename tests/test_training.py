@@ -176,6 +176,19 @@ def test_trainer_checkpoints_resumes_and_exports_an_onnx_reader_that_matches_tor
     assert titled.read(question, [(sentence, None)])[0].logit == pytest.approx(fp32.logit, abs=1e-4)  # no title given
 
 
+def test_a_run_can_change_the_share_of_a_kind_and_a_bad_share_is_refused(data):
+    from training.train_reader import KIND_SHARES, draw, kind_shares
+
+    default, _ = draw(data / "train.jsonl.gz", 10, 3, KIND_SHARES)
+    assert any(row["kind"] == "hard_negative" for row in default)
+    _, counts = draw(data / "train.jsonl.gz", 10, 3, kind_shares(["hard_negative=0", "answer=0.5"]))
+    assert counts["hard_negative"] == 0
+    assert counts["answer"] > sum(row["kind"] == "answer" for row in default)
+    for bad in ("hard_negatives=0.1", "answer", "answer="):
+        with pytest.raises(SystemExit, match="--share wants KIND=FRACTION"):
+            kind_shares([bad])
+
+
 def test_trainer_with_titles_records_it_for_the_export(data, tmp_path):
     run = train(data, tmp_path / "titled", "--title", "--max-steps", "1")
     assert run.returncode == 0, run.stderr[-2000:]

@@ -79,8 +79,8 @@ def encode(rows: list[dict], tok: Tokenizer, title: bool) -> list[dict]:
     return encoded
 
 
-def draw(path: Path, examples: int, seed: int) -> tuple[list[dict], Counter]:
-    """``examples`` rows, KIND_SHARES of them of each kind (fewer when a kind has fewer)."""
+def draw(path: Path, examples: int, seed: int, shares: dict[str, float]) -> tuple[list[dict], Counter]:
+    """``examples`` rows, ``shares`` of them of each kind (fewer when a kind has fewer)."""
     by_kind: dict[str, list[dict]] = defaultdict(list)
     with gzip.open(path, "rt", encoding="utf-8") as lines:
         for line in lines:
@@ -88,12 +88,23 @@ def draw(path: Path, examples: int, seed: int) -> tuple[list[dict], Counter]:
             by_kind[share_kind(row["kind"])].append(row)
     rng = random.Random(seed)
     chosen = []
-    for kind, share in KIND_SHARES.items():
+    for kind, share in shares.items():
         rows = by_kind.get(kind, [])
         rng.shuffle(rows)
         chosen += rows[: int(round(share * examples))]
     rng.shuffle(chosen)
     return chosen, Counter(r["kind"] for r in chosen)
+
+
+def kind_shares(overrides: list[str]) -> dict[str, float]:
+    """KIND_SHARES with ``kind=share`` overrides (e.g. every real unanswerable pair in a shorter run)."""
+    shares = dict(KIND_SHARES)
+    for item in overrides:
+        kind, _, value = item.partition("=")
+        if kind not in shares or not value:
+            raise SystemExit(f"--share wants KIND=FRACTION with KIND one of {', '.join(shares)}: got {item!r}")
+        shares[kind] = float(value)
+    return shares
 
 
 def batches(encoded: list[dict], seed: int, epoch: int) -> list[list[int]]:
@@ -229,6 +240,8 @@ def main() -> None:
     parser.add_argument("--title", action="store_true", help="the question carries its article's title (reader_input)")
     parser.add_argument("--base", choices=BASES, default="minilm", help="the encoder to start from (reader_model)")
     parser.add_argument("--layers", type=int, default=CROSS_ENCODER_LAYERS, help="cross-encoder layers kept (lower ones)")
+    parser.add_argument("--share", action="append", default=[], metavar="KIND=FRACTION",
+                        help="override a kind's share of the run (KIND_SHARES); repeatable")
     parser.add_argument("--init", type=Path, default=None,
                         help="start from these weights (a previous run's final.pt, same --base) instead of the pretrained encoder")
     args = parser.parse_args()
@@ -239,7 +252,7 @@ def main() -> None:
     tok = tokenizer()
 
     started = time.time()
-    rows, counts = draw(args.data / "train.jsonl.gz", args.examples, args.seed)
+    rows, counts = draw(args.data / "train.jsonl.gz", args.examples, args.seed, kind_shares(args.share))
     encoded = encode(rows, tok, args.title)
     heldout = read_heldout(args.data / "heldout.jsonl.gz", args.validate_questions, args.seed)
     print(f"{len(encoded)} pairs tokenized in {time.time() - started:.0f} s; kinds: {dict(counts)}", flush=True)
