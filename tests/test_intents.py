@@ -240,6 +240,8 @@ def test_vague_drafts_are_not_made():
         "It is the second-longest river in Central and Western Europe.",  # a name cut: "... river in Central?"
         "The longest river in the region is the Varn.",  # a river is not a person: "Who is the longest river ...?"
         "The trust paid £85,000 for the ferry.",  # "How much was the for?"
+        "When Varn Radio was launched in 1998 the town had one mill.",  # "When was When Varn Radio launched?"
+        "It sold the mill for £9,000.",  # "How much did it sell the mill for?"
     ]
     text = "\n".join(sentences)
     drafts = suggestions._clauses(sentences) + suggestions._bare_counts(sentences) + suggestions._background(sentences, text, "Ports")
@@ -249,7 +251,8 @@ def test_vague_drafts_are_not_made():
                 "What is the city?", "Who is Harbour Megaregion?", "Who is Jani Beg?", "How many medical geneticists?",
                 "How much was the trillion?", "How many major types?", "How many individual trees?",
                 "What are some private schools?", "What is the second-longest river in Central?",
-                "Who is the longest river in the region?", "How much was the for?"} & set(drafts), drafts
+                "Who is the longest river in the region?", "How much was the for?", "When was When Varn Radio launched?",
+                "How much did it sell the mill for?"} & set(drafts), drafts
 
 
 def test_encyclopaedic_sentences_give_drafts_in_their_own_words():
@@ -280,11 +283,19 @@ def test_encyclopaedic_sentences_give_drafts_in_their_own_words():
         "The Varn Forest (Danish: Varnskov), also known in English as the Grey Wood, covers the valley.",
         "Millstad Harbour encompasses four quays and a slipway.",
         "Ada Lund's method was partly inspired by Dutch windmills.",
+        "Only 100–150 eel species have been counted, and another 25 may live in the estuary.",
+        "Mill fees range from £3 to £21 per sack. Mill fees were paid in grain.",
+        "Adult eels range from 2 cm to 1.5 m in length. Adult eels are smoked.",
+        "Eel was reportedly first introduced to the Varn by Dutch fishermen at the old weir in 1347.",
+        "Millstad Parish covers the whole estuary.",
+        "In 2014, its owner Varn Mills Group plc changed its name to Varn plc.",
+        "The Harbour Trust picked up the last two quays for £1.3bn.",
+        "Eel is eaten smoked. Eel is sold in Bergen.",
     ]
     text = "\n".join(sentences)
     drafts = suggestions._background(sentences, text, "Argon") + suggestions._findings(sentences, [])
     drafts += [f"Who is {name}?" for name in suggestions._people(sentences, text)] + suggestions._made_works(sentences)
-    drafts += suggestions._terms(sentences) + suggestions._quantities(sentences)
+    drafts += suggestions._terms(sentences) + suggestions._quantities(sentences) + suggestions._renamed(sentences)
     for expected in ("What is the third-most abundant gas in the atmosphere?", "What is Tollund commonly known as?",
                      "What is the word harbour derived from?", "Who designed the Varn Bridge?",
                      "Where did the Black Harvest originate?", "What does the town council consist of?",
@@ -296,7 +307,11 @@ def test_encyclopaedic_sentences_give_drafts_in_their_own_words():
                      "What are the three kinds of mill?", "What is Sleipner?",
                      "How much did the Harbour Trust pay for the old ferry?",
                      "What did the 2019 report by the Varn Trust claim?", "What is the Varn Forest also known as?",
-                     "How many quays does Millstad Harbour encompass?", "What inspired Ada Lund's method?"):
+                     "How many quays does Millstad Harbour encompass?", "What inspired Ada Lund's method?",
+                     "How many eel species have been counted?", "What is the range of mill fees?",
+                     "What length are adult eels?", "When was eel first introduced?", "What does Millstad Parish cover?",
+                     "What did Varn Mills Group plc change its name to?",
+                     "How much did the Harbour Trust pay for the last two quays?"):
         assert expected in drafts, (expected, drafts)
 
 

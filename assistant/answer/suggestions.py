@@ -87,12 +87,13 @@ _NUMBER = (
 )
 _THINGS = r"(?P<things>(?:(?!which |that |these |those |who |whose |other |such )[a-z]+ )?(?:[a-z]{3,}s|people|children|men|women))"
 _COUNTED = re.compile(rf"\b{_NUMBER} {_THINGS}\b")
-# "About 4,500 residents visited the library in its first week back, ..." (a count as the subject)
+# "About 4,500 residents visited the library in its first week back, ..." (a count as the subject); "Only 100–150
+# species have been validated" (a range)
 _COUNT_SUBJECT = re.compile(
-    rf"^(?:(?:about|around|nearly|almost|over|roughly|some|more than|fewer than|at least|up to) )?{_NUMBER} "
-    rf"{_THINGS} (?P<predicate>(?:(?:have|has|had|were|was|are|will|would|could)(?: been)? )?"
+    rf"^(?:(?:about|around|nearly|almost|over|roughly|some|more than|fewer than|at least|up to|only|just|an estimated) )?"
+    rf"{_NUMBER}(?:[–-]{_NUMBER})? {_THINGS} (?P<predicate>(?:(?:have|has|had|were|was|are|will|would|could)(?: been)? )?"
     r"(?:[a-z]+ed|took|saw|made|gave|went|came|got|lost|won|paid|left|spent|kept|held|met|ran|found|signed)"
-    rf"(?: [\w'’£$€.-]+){{1,10}}?){_CLAUSE_END}",
+    rf"(?: [\w'’£$€.-]+){{0,10}}?){_CLAUSE_END}",
     re.I,
 )
 # Counted units of measure and time say nothing on their own ("How many weeks?").
@@ -116,6 +117,12 @@ _PAID = re.compile(
     r"(?P<what>(?:a |an |the |its |their )?[\w'’-]+(?: [\w'’-]+){0,7}?)"
     r"(?=[,;:.!?]| (?:in|from|by|across|over|during|between|after|before|because|when|while) |$)"
 )
+# "Sky picked up the remaining four for £1.3bn" -> "How much did Sky pay for the remaining four?"
+_BOUGHT_FOR = re.compile(
+    r"(?:^|, )(?P<payer>(?:The )?[A-Z][\w'’&-]*(?: [A-Z][\w'’&-]*){0,3}) (?P<verb>bought|purchased|acquired|picked up|sold) "
+    r"(?P<what>(?:a |an |the |its |their )?[\w'’-]+(?: [\w'’-]+){0,6}?) "
+    rf"for (?:about |around |nearly |over |more than |almost )?{_AMOUNT}"
+)
 _PAID_BASE = {"bid": "bid", "paid": "pay", "spent": "spend", "raised": "raise", "invested": "invest", "received": "receive",
               "earned": "earn", "offered": "offer"}
 
@@ -130,12 +137,13 @@ _DEFINITION = re.compile(
     rf"^{_SUBJECT} (?:(?P<verb>is|was|are|were) (?:a|an|the|one of the)|(?P<plural>are|were)) "
     r"(?P<head>[A-Za-z][\w-]*(?: [a-z][\w-]*){0,2})"
 )
-# "The university was founded in 1890" -> "When was the university founded?"
+# "The university was founded in 1890" -> "When was the university founded?"; "Plague was reportedly first
+# introduced to Europe via Genoese traders ... in 1347" -> "When was plague first introduced?"
 _BEGAN = re.compile(
-    rf"^{_SUBJECT} (?P<verb>was|were) (?P<how>(?:first|originally|officially|formally) )?"
+    rf"^{_SUBJECT} (?P<verb>was|were) (?:reportedly |probably |possibly )?(?P<how>(?:first|originally|officially|formally) )?"
     r"(?P<event>founded|established|built|opened|created|formed|completed|launched|discovered|invented|born|"
     r"incorporated|introduced|designed|constructed|signed|published|released|adopted|ratified|chartered|organi[sz]ed|"
-    r"settled|enacted) (?:[a-z]+ [A-Z][\w-]+ )?(?:in|on) (?:\d{1,2} )?(?:[A-Z][a-z]+ )?(?:\d{1,2}, )?\d{4}\b"
+    r"settled|enacted) (?:[^,;:.!?]{1,80}? )?(?:in|on) (?:\d{1,2} )?(?:[A-Z][a-z]+ )?(?:\d{1,2}, )?\d{4}\b"
 )
 # "The university was founded by John D. Rockefeller" -> "Who founded the university?" (verbs whose past
 # participle is their past tense, so the question keeps the sentence's word)
@@ -225,6 +233,21 @@ _MEANS = re.compile(r"^(?P<subject>The (?:name|word|term|title) [A-Z\"“‘'][\
 _LISTED = re.compile(
     rf"^There (?P<verb>are|were) (?P<count>{_NUMBER}) (?P<what>[a-z][\w-]*(?: [a-z][\w-]*){{0,4}}): "
 )
+# "Annual tuition fees at K-12 schools range from nothing ... to more than $45,000" -> "What is the range of annual
+# tuition fees at K-12 schools?"; "... range from 2 mm to 1.5 m in size" -> "What size are ...?"
+_RANGES = re.compile(
+    rf"^{_SUBJECT} (?:range|ranges|ranged|vary|varies|varied) from (?:[^;:.!?]|\.\d){{1,80}}? to (?:[^;:.!?]|\.\d){{1,80}}?"
+    r"(?: in (?P<measure>size|length|height|weight|age|price|cost|depth|width|area))?(?=[,;:!?]|\.(?!\d)|$)"
+)
+# "Private education in North America covers the whole gamut of ..." -> "What does private education in North America
+# cover?"
+_COVERS = re.compile(rf"^{_SUBJECT} (?P<verb>covers|spans|covered|spanned) (?:the |a |an |about |some |over |nearly )?[\w£$€]")
+_COVER_BASE = {"covers": ("does", "cover"), "spans": ("does", "span"), "covered": ("did", "cover"), "spanned": ("did", "span")}
+# "British Sky Broadcasting Group plc changed its name to Sky plc" -> "What did British Sky Broadcasting Group plc
+# change its name to?" (the company is the run of capitals before the verb, wherever it stands)
+_RENAMED = re.compile(
+    r"\b(?P<subject>[A-Z][\w'’&-]*(?: (?:[A-Z][\w'’&-]*|plc))*) (?:later |then |also )?changed (?P<whose>its|their) name to [A-Z]"
+)
 # What a sentence may open with before its subject: "By mass, oxygen is ...", "In 2014, the city had ...".
 _OPENING_PHRASE = re.compile(
     r"^(?:(?:By|In|At|As of|Among|Since|Today|Currently|Historically|Traditionally|Geographically|Originally)"
@@ -291,6 +314,9 @@ def _named_alone(name: str, text: str) -> bool:
 
 _QUANTIFIERS = {"some", "many", "most", "all", "few", "several", "both", "other", "another", "various", "certain"}
 _POINTERS = {"it", "its", "there", "this", "that", "these", "those", "they", "he", "she", "we", "you", "i", "such", "each"}
+# Words that open a clause, not a subject ("When Sky Digital was launched in 1998, ...").
+_SUBORDINATORS = {"when", "while", "if", "although", "though", "after", "before", "because", "since", "as", "once",
+                  "unless", "until", "whether", "where"}
 
 
 def _subject_phrase(subject: str, title: str, text: str) -> str | None:
@@ -302,7 +328,7 @@ def _subject_phrase(subject: str, title: str, text: str) -> str | None:
     disobedience") is lowered; "The" always is.
     """
     words = subject.removeprefix("The ").split()
-    if not words or len(words) > 5 or words[0].lower() in _POINTERS | _QUANTIFIERS:
+    if not words or len(words) > 5 or words[0].lower() in _POINTERS | _QUANTIFIERS | _SUBORDINATORS:
         return None
     if words[0] in ("A", "An"):
         words[0] = words[0].lower()
@@ -317,7 +343,7 @@ def _subject_phrase(subject: str, title: str, text: str) -> str | None:
     names_a_word = len(words) == 2 and words[0] in ("word", "term", "name")  # "The word pharmacy"
     if not (first_is_name or later_names or recurring or names_a_word or lowered.rstrip("s") in title or title in lowered):
         return None
-    # A capital kept: after "The", on an acronym, on a run of capitals ("Lake Varnholm") or on one word
+    # A capital kept: after "The", on an acronym, on a run of capitals ("Lake Varnholm") or on a first word
     # capitalised inside sentences elsewhere ("Fresno").
     if not (subject.startswith("The ") or words[0].isupper()
             or (words[1][0].isupper() if len(words) > 1 else capital_inside)):
@@ -393,6 +419,9 @@ _QUESTION_OF: dict[re.Pattern, Callable[[_Found], str]] = {  # in the order thei
     _BECAME: lambda f: f"When did {f.subject} become {f.group('what')}?",
     _INFLUENCED: lambda f: f"What {f.verb} {f.subject}?",
     _MEANS: lambda f: f"What does {f.group('subject')[:1].lower()}{f.group('subject')[1:]} mean?",
+    _RANGES: lambda f: (f"What {f.group('measure')} {'are' if f.subject.endswith('s') else 'is'} {f.subject}?" if f.group("measure")
+                        else f"What is the range of {f.subject}?"),
+    _COVERS: lambda f: f"What {_COVER_BASE[f.verb][0]} {f.subject} {_COVER_BASE[f.verb][1]}?",
     _LISTED: lambda f: f"What {f.verb} the {f.group('count')} {f.group('what')}?",
 }
 
@@ -437,6 +466,12 @@ def _made_works(sentences: list[str]) -> list[str]:
             if len(m.group("work").split()) >= 2 or m.group("work") not in s[: m.start()]]
 
 
+def _renamed(sentences: list[str]) -> list[str]:
+    """What a named company or body changed its name to."""
+    return [f"What did {m.group('subject').replace('The ', 'the ', 1)} change {m.group('whose')} name to?"
+            for s in sentences for m in _RENAMED.finditer(s)]
+
+
 def _clauses(sentences: list[str]) -> list[str]:
     """Questions asking for the subject of a relative or a copular clause, in the article's own words."""
     drafts = []
@@ -462,6 +497,11 @@ def _quantities(sentences: list[str]) -> list[str]:
                f"{m.group('purpose')} {m.group('what')}?"
                for s in map(_without_opening, sentences) for m in _PAID.finditer(s)
                if m.group("payer").lower() not in _POINTERS | {"which", "who"}]  # a pronoun names no payer
+    for m in (m for s in map(_without_opening, sentences) for m in _BOUGHT_FOR.finditer(s)):
+        payer = m.group("payer").replace("The ", "the ", 1)
+        if payer.lower() not in _POINTERS:
+            drafts.append(f"How much did {payer} sell {m.group('what')} for?" if m.group("verb") == "sold"
+                          else f"How much did {payer} pay for {m.group('what')}?")
     subjects = [m for m in map(_COUNT_SUBJECT.match, sentences) if m and not _UNITS.search(m.group("things"))]
     return drafts + [f"How many {m.group('things').lower()} {m.group('predicate')}?" for m in subjects]
 
@@ -513,7 +553,7 @@ def draft_questions(article: IndexedArticle) -> list[str]:
         _terms(sentences),
         _findings(sentences, people),
         _background(sentences, text, article.title),
-        _made_works(sentences),
+        _made_works(sentences) + _renamed(sentences),
     ]
     drafts = [q for q in chain.from_iterable(zip_longest(*kinds)) if q is not None] + _bare_counts(sentences)
     return list(dict.fromkeys(q for q in drafts if recognise(q) is None))
