@@ -12,6 +12,8 @@ visitors arrive when they like: here questions arrive as a Poisson process at 25
     the clients share the 2 cores with the server, as on a laptop). Per rate: answers/s, p50 / p95 /
     p99 of the answers, how many were told "busy" and how fast, other errors, and the server's RSS at the
     end of the arrivals and again after QUIET_SECONDS without questions.
+  * ``--soak-rounds N``: after the rates, N more rounds at 100 %, with the RSS after each once quiet: whether
+    memory keeps growing with the questions answered or stays at the high-water mark of the busiest rate.
   * people per server: a person asking every 30 s is 1/30 question per second; the figure is the
     highest rate tested with p95 <= 1 s, no "busy" and no error, times 30.
 
@@ -104,6 +106,16 @@ def open_loop(port: int, questions, rate: float, seconds: float, seed: int) -> t
     return outcomes, time.monotonic() - started
 
 
+def soak(server, questions, rate: float, args) -> list[int]:
+    """The server's RSS, once quiet, after each of ``args.soak_rounds`` rounds of arrivals at ``rate``."""
+    after = []
+    for round_number in range(args.soak_rounds):
+        open_loop(server.port, questions, rate, args.seconds, seed=1000 + round_number)
+        time.sleep(QUIET_SECONDS)
+        after.append(server.rss())
+    return after
+
+
 def sweep(folder, questions, args, label: str, baseline: float | None = None, **env: str) -> float:
     """One server (with ``env``): its capacity, then every rate share; prints the table and the people figure.
     The shares are of ``baseline`` when given (the first sweep's capacity: every variant meets the same
@@ -134,6 +146,9 @@ def sweep(folder, questions, args, label: str, baseline: float | None = None, **
                 print(f"  error at {share:.0%}: {error}")
         print(table(["load", "arrivals/s", "answers/s", "p50 s", "p95 s", "p99 s", "busy", f"busy > {BUSY_TARGET:.0f} s",
                      "slowest busy s", "errors", "RSS MiB", f"RSS {QUIET_SECONDS:.0f} s later"], rows, digits=2))
+        if args.soak_rounds:
+            print(f"RSS {QUIET_SECONDS:.0f} s after each of {args.soak_rounds} more rounds of {args.seconds:.0f} s at 100 %: "
+                  + ", ".join(f"{rss:,} MiB" for rss in soak(server, questions, baseline or capacity, args)))
         people = int(best * SECONDS_BETWEEN_QUESTIONS)
         print(f"\none server on this machine serves {people} people asking every {SECONDS_BETWEEN_QUESTIONS} s "
               f"with p95 <= {P95_TARGET:.0f} s ({best:.1f} questions/s, the highest rate tested that held it)\n")
@@ -146,6 +161,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=30.0, help="arrivals per rate")
     parser.add_argument("--probe-seconds", type=float, default=20.0, help="back-to-back run that measures capacity")
+    parser.add_argument("--soak-rounds", type=int, default=0, help="more rounds at 100 %% after the rates, RSS after each")
     parser.add_argument("--compare-env", metavar="'NAME=VALUE ...'", action="append", default=[],
                         help="another sweep, its server with these settings (repeatable), at the first sweep's rates")
     args = parser.parse_args()

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from ui.admission import Admission, AdmissionDoor, Busy
+from ui.admission import DECIDE_SECONDS, Admission, AdmissionDoor, Busy
 
 WORK_SECONDS = 0.2
 
@@ -82,6 +82,42 @@ def test_answers_that_vary_are_planned_at_their_spread_so_no_admitted_question_i
     assert answered and max(answered) < 2.0 + 0.5
     # planned at the average alone, the fifth admitted would wait past its time and be refused after ~1.8 s
     assert max(busy) < 0.5
+
+
+def test_answers_far_slower_than_planned_make_the_waiting_be_told_busy_within_a_second_not_at_the_bound():
+    # Planned at 0.1 s, every answer takes 0.8 s: six arriving together are all let in (0.6 s of work planned),
+    # and the waiting ones find out after the first answer that their turn comes too late.
+    admission = Admission(slots=1, max_seconds=3.0, first_estimate=0.1)
+    results = _visitors(admission, 6, work_seconds=0.8)
+    busy = [seconds for outcome, seconds in results if outcome == "busy"]
+    answered = [seconds for outcome, seconds in results if outcome == "answered"]
+    assert busy and max(busy) < DECIDE_SECONDS + 0.3  # not after waiting out the bound (2.9 s before)
+    assert answered and max(answered) < 3.0 + 0.8
+
+
+def test_a_question_let_in_at_the_door_is_decided_a_second_after_the_door_not_after_the_queue():
+    admission = Admission(slots=1, max_seconds=3.0, first_estimate=0.5)
+    holding, release = threading.Event(), threading.Event()
+
+    def slow_answer() -> None:
+        with admission.admit():
+            holding.set()
+            release.wait(10)
+
+    threading.Thread(target=slow_answer).start()
+    holding.wait(5)
+    admission.promise()  # let in at the door: 0.5 s of wait and 0.5 s of answer fit the bound
+    admission.answer_seconds = 2.0  # then answers run slower: its turn would now come too late
+    time.sleep(0.8)  # Gradio's queue
+    let_in_at = admission.settle()
+    began = time.monotonic()
+    try:
+        with pytest.raises(Busy):
+            with admission.admit(let_in_at):
+                pass
+        assert time.monotonic() - began < 0.5  # its second counted from the door: 0.2 s left, not a whole second
+    finally:
+        release.set()
 
 
 def test_a_free_slot_answers_even_when_answers_have_been_slower_than_the_bound():

@@ -38,6 +38,9 @@ DEVIATIONS = 2
 # Questions are admitted up to this share of the bound; the rest is headroom for answers slower than the
 # average, so that an admitted question is rarely refused late (after waiting) instead of at once.
 ADMIT_SHARE = 0.8
+# A question not yet answering is decided this soon after it arrived: it is refused then if its planned wait no
+# longer fits the bound, else it waits its turn. A visitor is told "busy" within this, not after waiting out the bound.
+DECIDE_SECONDS = 1.0
 # The REST routes whose POST starts a question (Gradio's two-step /call and its one-step /run).
 QUESTION_ROUTES = ("/gradio_api/call/ask", "/gradio_api/run/ask")
 # What a caller told "busy" at the door is asked to wait before trying again (the Retry-After header).
@@ -96,26 +99,46 @@ class Admission:
             self._check()
             self._promised.append(time.monotonic())
 
-    def settle(self) -> None:
+    def settle(self) -> float | None:
         """A question let in at the door has reached its handler (from there ``admit`` counts it), or never will
-        (Gradio refused the call): either way it is no longer on its way."""
+        (Gradio refused the call): either way it is no longer on its way. Returns when the oldest question on its
+        way was let in (promises arrive in about the order they were made), None if none was."""
         with self._lock:
-            if self._promised:
-                self._promised.popleft()
+            return self._promised.popleft() if self._promised else None
 
     @contextmanager
-    def admit(self) -> Iterator[None]:
-        """Hold a slot while answering; raises ``Busy`` at once when the answer would come too late."""
+    def admit(self, let_in_at: float | None = None) -> Iterator[None]:
+        """Hold a slot while answering; raises ``Busy`` at once when the answer would come too late.
+
+        ``let_in_at``: when the door let this question in (``settle``). The door already planned for it, so it is
+        not checked again on arrival, and its second's grace (DECIDE_SECONDS) counts from the door: the time
+        Gradio's queue took is part of the visitor's wait."""
+        arrived = time.monotonic() if let_in_at is None else let_in_at
         with self._lock:
-            self._check()
+            if let_in_at is None:
+                self._check()
             self._waiting += 1
-        admitted = self._free.acquire(timeout=max(0.0, self.max_seconds - self.answer_seconds))
-        with self._lock:
-            self._waiting -= 1
-            if not admitted:  # slower answers than measured: refuse rather than overrun the bound
-                self.refused += 1
-                raise Busy(self._busy_message(self.expected_wait()))
-            self._running += 1
+        admitted = False
+        try:
+            admitted = self._free.acquire(timeout=max(0.0, arrived + DECIDE_SECONDS - time.monotonic()))
+            if not admitted:
+                with self._lock:
+                    waited = time.monotonic() - arrived
+                    turns = math.ceil(self._waiting / self.slots)  # every question waiting is counted as ahead
+                    if waited + (turns + 1) * self.planned_answer_seconds() > self.max_seconds:
+                        self.refused += 1
+                        raise Busy(self._busy_message(turns * self.planned_answer_seconds()))
+                # Its turn comes in time as planned; should answers run slower still, it is refused at the bound.
+                admitted = self._free.acquire(timeout=max(0.0, arrived + self.max_seconds - self.answer_seconds - time.monotonic()))
+                if not admitted:
+                    with self._lock:
+                        self.refused += 1
+                    raise Busy(self._busy_message(self.planned_answer_seconds()))
+        finally:
+            with self._lock:
+                self._waiting -= 1
+                if admitted:
+                    self._running += 1
         started = time.monotonic()
         try:
             yield

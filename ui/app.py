@@ -301,9 +301,9 @@ def build_app(bot: Assistant, admission: Admission, warming: threading.Event | N
     """
     sessions = SessionBackends(bot)
 
-    def admitted(session: str | None) -> AbstractContextManager:
+    def admitted(session: str | None, let_in_at: float | None) -> AbstractContextManager:
         """A slot for a quoted answer (CPU work on this machine); an LLM's answer is waited for elsewhere."""
-        return admission.admit() if sessions.backend(session) == "extractive" else nullcontext()
+        return admission.admit(let_in_at) if sessions.backend(session) == "extractive" else nullcontext()
 
     def answer_events(session: str | None, question: str, article: str | None, history) -> Iterator:
         """The answer's stream: a quoted answer (~0.1 s) is worked out inside its slot, then streamed; an
@@ -342,10 +342,10 @@ def build_app(bot: Assistant, admission: Admission, warming: threading.Event | N
 
     def ask(question: str, request: gr.Request, article: str = ALL_ARTICLES) -> dict:
         """Answer one question about the corpus (article id, or "all") with quoted, cited passages."""
-        admission.settle()  # let in at the door: from here it is counted by its slot, if it takes one
+        let_in_at = admission.settle()  # let in at the door: from here it is counted by its slot, if it takes one
         try:
             normalise_question(question)  # a refused question never waits for a slot
-            with admitted(request.session_hash):
+            with admitted(request.session_hash, let_in_at):
                 answer = sessions.assistant(request.session_hash).ask(question, article=article)
             return without_server_paths(answer.to_dict(), Path(bot.settings.corpus_dir))
         except UserError as error:
