@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from ui.admission import DECIDE_SECONDS, Admission, AdmissionDoor, Busy
+from ui.admission import DECIDE_SECONDS, LATE_FACTOR, Admission, AdmissionDoor, Busy
 
 WORK_SECONDS = 0.2
 
@@ -84,7 +84,7 @@ def test_answers_that_vary_are_planned_at_their_spread_so_no_admitted_question_i
     assert max(busy) < 0.5
 
 
-def test_answers_far_slower_than_planned_make_the_waiting_be_told_busy_within_a_second_not_at_the_bound():
+def test_answers_far_slower_than_planned_make_the_waiting_be_told_busy_soon_not_at_the_bound():
     # Planned at 0.1 s, every answer takes 0.8 s: six arriving together are all let in (0.6 s of work planned),
     # and the waiting ones find out after the first answer that their turn comes too late.
     admission = Admission(slots=1, max_seconds=3.0, first_estimate=0.1)
@@ -92,10 +92,10 @@ def test_answers_far_slower_than_planned_make_the_waiting_be_told_busy_within_a_
     busy = [seconds for outcome, seconds in results if outcome == "busy"]
     answered = [seconds for outcome, seconds in results if outcome == "answered"]
     assert busy and max(busy) < DECIDE_SECONDS + 0.3  # not after waiting out the bound (2.9 s before)
-    assert answered and max(answered) < 3.0 + 0.8
+    assert answered and max(answered) < LATE_FACTOR * 3.0  # those decided to wait are answered, late rather than refused late
 
 
-def test_a_question_let_in_at_the_door_is_decided_a_second_after_the_door_not_after_the_queue():
+def test_a_question_let_in_at_the_door_is_decided_soon_after_the_door_not_after_the_queue():
     admission = Admission(slots=1, max_seconds=3.0, first_estimate=0.5)
     holding, release = threading.Event(), threading.Event()
 
@@ -115,7 +115,7 @@ def test_a_question_let_in_at_the_door_is_decided_a_second_after_the_door_not_af
         with pytest.raises(Busy):
             with admission.admit(let_in_at):
                 pass
-        assert time.monotonic() - began < 0.5  # its second counted from the door: 0.2 s left, not a whole second
+        assert time.monotonic() - began < DECIDE_SECONDS  # its grace counted from the door, 0.8 s ago: none left
     finally:
         release.set()
 

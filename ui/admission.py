@@ -8,7 +8,9 @@ expected wait comes from the measured answer time and the questions ahead. Answe
 article, a cold cache, another process on the core), so each answer ahead is planned at its moving
 average plus twice its moving deviation, as TCP plans a retransmission: planned at the average alone,
 an admitted question whose answers ahead ran slow had to be refused after waiting (3 of 128 "busy" at
-150 % of capacity took 5 s, bench/capacity.py). The spread makes that rare, not impossible (docs/deploy.md).
+150 % of capacity took 5 s, bench/capacity.py). The spread makes that rare, not impossible, so a question
+still waiting DECIDE_SECONDS after it arrived is decided then: "busy" if its turn, after the questions that came
+before it, would come too late; else it is answered when its turn comes, late rather than refused after waiting.
 
 Questions sent to the REST routes are admitted at the door as well (``AdmissionDoor``, an ASGI
 middleware), before Gradio queues them: at 150 % of capacity Gradio's own event handling took up to
@@ -19,6 +21,7 @@ at the door is counted as on its way (a "promise", forgotten after ``max_seconds
 
 from __future__ import annotations
 
+import itertools
 import math
 import threading
 import time
@@ -39,8 +42,11 @@ DEVIATIONS = 2
 # average, so that an admitted question is rarely refused late (after waiting) instead of at once.
 ADMIT_SHARE = 0.8
 # A question not yet answering is decided this soon after it arrived: it is refused then if its planned wait no
-# longer fits the bound, else it waits its turn. A visitor is told "busy" within this, not after waiting out the bound.
-DECIDE_SECONDS = 1.0
+# longer fits the bound, else it waits its turn. Half the issue's second: the reply still has to travel (at 1.0,
+# a third of the "busy" replies at 150 % of capacity took 1.0-1.6 s, bench/capacity.py).
+DECIDE_SECONDS = 0.5
+# A question decided to wait is answered, however late, up to this many times the bound; past it, "busy".
+LATE_FACTOR = 2
 # The REST routes whose POST starts a question (Gradio's two-step /call and its one-step /run).
 QUESTION_ROUTES = ("/gradio_api/call/ask", "/gradio_api/run/ask")
 # What a caller told "busy" at the door is asked to wait before trying again (the Retry-After header).
@@ -60,8 +66,9 @@ class Admission:
         self.answer_deviation = 0.0  # moving average of its distance from that average
         self._lock = threading.Lock()
         self._free = threading.Semaphore(slots)
-        self._running = 0
-        self._waiting = 0
+        self._running_since: dict[int, float] = {}  # when each answer running began, by ticket
+        self._waiting: list[int] = []  # tickets of the questions waiting for a slot, in arrival order
+        self._tickets = itertools.count()
         self._promised: deque[float] = deque()  # when each question let in at the door was let in
         self.refused = 0
         self.answered = 0  # answers finished (ui/heap.py trims after a busy spell)
@@ -72,13 +79,13 @@ class Admission:
         forgotten = time.monotonic() - self.max_seconds
         while self._promised and self._promised[0] < forgotten:  # its caller left, or it never came
             self._promised.popleft()
-        ahead = self._running + self._waiting + len(self._promised) - self.slots + 1
+        ahead = len(self._running_since) + len(self._waiting) + len(self._promised) - self.slots + 1
         return 0.0 if ahead <= 0 else math.ceil(ahead / self.slots) * self.planned_answer_seconds()
 
     def idle(self) -> bool:
         """No answer running or waiting for a slot."""
         with self._lock:
-            return self._running == 0 and self._waiting == 0
+            return not self._running_since and not self._waiting
 
     def planned_answer_seconds(self) -> float:
         """One answer's time as planned for: slower than the average by its usual spread."""
@@ -111,41 +118,45 @@ class Admission:
         """Hold a slot while answering; raises ``Busy`` at once when the answer would come too late.
 
         ``let_in_at``: when the door let this question in (``settle``). The door already planned for it, so it is
-        not checked again on arrival, and its second's grace (DECIDE_SECONDS) counts from the door: the time
-        Gradio's queue took is part of the visitor's wait."""
+        not checked again on arrival, and its grace (DECIDE_SECONDS) counts from the door: the time Gradio's
+        queue took is part of the visitor's wait."""
         arrived = time.monotonic() if let_in_at is None else let_in_at
         with self._lock:
             if let_in_at is None:
                 self._check()
-            self._waiting += 1
+            ticket = next(self._tickets)
+            self._waiting.append(ticket)
         admitted = False
         try:
             admitted = self._free.acquire(timeout=max(0.0, arrived + DECIDE_SECONDS - time.monotonic()))
             if not admitted:
                 with self._lock:
                     waited = time.monotonic() - arrived
-                    turns = math.ceil(self._waiting / self.slots)  # every question waiting is counted as ahead
-                    if waited + (turns + 1) * self.planned_answer_seconds() > self.max_seconds:
+                    # Its turn: after the questions that came before it (a semaphore wakes its waiters in order),
+                    # each planned at least as long as the answer running longest has already taken.
+                    turns = math.ceil((self._waiting.index(ticket) + 1) / self.slots)
+                    longest = max((time.monotonic() - began for began in self._running_since.values()), default=0.0)
+                    per_answer = max(self.planned_answer_seconds(), longest)
+                    if waited + (turns + 1) * per_answer > self.max_seconds:
                         self.refused += 1
-                        raise Busy(self._busy_message(turns * self.planned_answer_seconds()))
-                # Its turn comes in time as planned; should answers run slower still, it is refused at the bound.
-                admitted = self._free.acquire(timeout=max(0.0, arrived + self.max_seconds - self.answer_seconds - time.monotonic()))
+                        raise Busy(self._busy_message(turns * per_answer))
+                # Its turn comes in time as planned. Should answers run slower still, it is answered late rather than
+                # told "busy" after waiting, up to twice the bound.
+                admitted = self._free.acquire(timeout=max(0.0, arrived + LATE_FACTOR * self.max_seconds - time.monotonic()))
                 if not admitted:
                     with self._lock:
                         self.refused += 1
                     raise Busy(self._busy_message(self.planned_answer_seconds()))
         finally:
             with self._lock:
-                self._waiting -= 1
+                self._waiting.remove(ticket)
                 if admitted:
-                    self._running += 1
-        started = time.monotonic()
+                    self._running_since[ticket] = time.monotonic()
         try:
             yield
         finally:
-            elapsed = time.monotonic() - started
             with self._lock:
-                self._running -= 1
+                elapsed = time.monotonic() - self._running_since.pop(ticket)
                 self.answered += 1
                 self.answer_deviation += SMOOTHING * (abs(elapsed - self.answer_seconds) - self.answer_deviation)
                 self.answer_seconds += SMOOTHING * (elapsed - self.answer_seconds)
