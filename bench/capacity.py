@@ -12,6 +12,7 @@ visitors arrive when they like: here questions arrive as a Poisson process at 25
     the clients share the 2 cores with the server, as on a laptop). Per rate: answers/s, p50 / p95 /
     p99 of the answers, how many were told "busy" and how fast, other errors, and the server's RSS at the
     end of the arrivals and again after QUIET_SECONDS without questions.
+  * ``--base-rate R``: the rates are shares of R answers/s (an earlier run's capacity) instead of this run's own.
   * ``--soak-rounds N``: after the rates, N more rounds at 100 %, with the RSS after each once quiet: whether
     memory keeps growing with the questions answered or stays at the high-water mark of the busiest rate.
   * people per server: a person asking every 30 s is 1/30 question per second; the figure is the
@@ -126,7 +127,7 @@ def sweep(folder, questions, args, label: str, baseline: float | None = None, **
         capacity = measure_capacity(server.port, questions, args.probe_seconds)
         print(f"## {label}\n{machine_line()}\ncapacity: {capacity:.1f} answers/s (8 visitors back to back, "
               f"{args.probe_seconds:.0f} s), server RSS {server.rss()} MiB"
-              + (f"; rates below are shares of the first sweep's {baseline:.1f}/s" if baseline else "") + "\n")
+              + (f"; rates below are shares of {baseline:.1f} answers/s (the first sweep's, or --base-rate)" if baseline else "") + "\n")
         rows, best = [], 0.0
         for share in RATE_SHARES:
             rate = share * (baseline or capacity)
@@ -161,6 +162,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=30.0, help="arrivals per rate")
     parser.add_argument("--probe-seconds", type=float, default=20.0, help="back-to-back run that measures capacity")
+    parser.add_argument("--base-rate", type=float, default=None,
+                        help="answers/s the rate shares are of (an earlier run's capacity, to meet the same rates), "
+                             "instead of this run's measured capacity")
     parser.add_argument("--soak-rounds", type=int, default=0, help="more rounds at 100 %% after the rates, RSS after each")
     parser.add_argument("--compare-env", metavar="'NAME=VALUE ...'", action="append", default=[],
                         help="another sweep, its server with these settings (repeatable), at the first sweep's rates")
@@ -168,11 +172,11 @@ def main() -> None:
     questions = distinct_questions()
     with report("capacity", "open-loop arrivals against one assistant serve"):
         with scratch_dir("capacity") as folder:
-            baseline = sweep(folder, questions, args, "as shipped")
+            baseline = sweep(folder, questions, args, "as shipped", args.base_rate)
         for settings in args.compare_env:
             env = dict(pair.partition("=")[::2] for pair in settings.split())
             with scratch_dir("capacity") as folder:
-                sweep(folder, questions, args, f"with {settings}", baseline, **env)
+                sweep(folder, questions, args, f"with {settings}", args.base_rate or baseline, **env)
 
 
 if __name__ == "__main__":
