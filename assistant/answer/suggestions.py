@@ -343,7 +343,7 @@ def _subject_phrase(subject: str, title: str, text: str) -> str | None:
     names_a_word = len(words) == 2 and words[0] in ("word", "term", "name")  # "The word pharmacy"
     if not (first_is_name or later_names or recurring or names_a_word or lowered.rstrip("s") in title or title in lowered):
         return None
-    # A capital kept: after "The", on an acronym, on a run of capitals ("Lake Varnholm") or on a first word
+    # A capital kept: after "The", on an acronym, on a run of capitals ("Lake Varnholm") or on one word
     # capitalised inside sentences elsewhere ("Fresno").
     if not (subject.startswith("The ") or words[0].isupper()
             or (words[1][0].isupper() if len(words) > 1 else capital_inside)):
