@@ -42,9 +42,10 @@ DEVIATIONS = 2
 # average, so that an admitted question is rarely refused late (after waiting) instead of at once.
 ADMIT_SHARE = 0.8
 # A question not yet answering is decided this soon after it arrived: it is refused then if its planned wait no
-# longer fits the bound, else it waits its turn. Half the second: the reply still has to travel (at 1.0,
-# a third of the "busy" replies at 150 % of capacity took 1.0-1.6 s, bench/capacity.py).
-DECIDE_SECONDS = 0.5
+# longer fits the bound, else it waits its turn. Well under the second, as the reply still has to travel
+# (bench/capacity.py at 150 % of capacity: decided at 1.0 s, a third of the "busy" replies took 1.0-1.6 s; at
+# 0.5 s, 7 of 183 took 1.0-1.19 s; at 0.3 s, none past 1 s).
+DECIDE_SECONDS = 0.3
 # A question decided to wait is answered, however late, up to this many times the bound; past it, "busy".
 LATE_FACTOR = 2
 # The REST routes whose POST starts a question (Gradio's two-step /call and its one-step /run).
