@@ -326,6 +326,8 @@ def build_app(bot: Assistant, admission: Admission, warming: threading.Event | N
             return
         history = history_pairs(messages)
         messages = [*messages[-MAX_SAVED_MESSAGES:], {"role": "user", "content": _escape(question)}]
+        # The box is emptied once: later updates leave it alone, so a next question typed while this answer
+        # streams is not wiped (a browser test's third question was, under load).
         yield "", messages
         text = ""
         try:
@@ -333,12 +335,12 @@ def build_app(bot: Assistant, admission: Admission, warming: threading.Event | N
                 if isinstance(event, Answer):
                     reply = {"role": "assistant", "content": linked_answer_markdown(event)}
                     boxes = [box for box in (note_message(event), sources_message(event)) if box]
-                    yield "", [*messages, reply, *boxes]
+                    yield gr.skip(), [*messages, reply, *boxes]
                 else:
                     text += event
-                    yield "", [*messages, {"role": "assistant", "content": answer_markdown(text)}]
+                    yield gr.skip(), [*messages, {"role": "assistant", "content": answer_markdown(text)}]
         except UserError as error:
-            yield "", [*messages, {"role": "assistant", "content": _escape(str(error)), "metadata": {"title": ERROR_TITLE}}]
+            yield gr.skip(), [*messages, {"role": "assistant", "content": _escape(str(error)), "metadata": {"title": ERROR_TITLE}}]
 
     def ask(question: str, request: gr.Request, article: str = ALL_ARTICLES) -> dict:
         """Answer one question about the corpus (article id, or "all") with quoted, cited passages."""
