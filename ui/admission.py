@@ -129,25 +129,8 @@ class Admission:
             self._waiting.append(ticket)
         admitted = False
         try:
-            admitted = self._free.acquire(timeout=max(0.0, arrived + DECIDE_SECONDS - time.monotonic()))
-            if not admitted:
-                with self._lock:
-                    waited = time.monotonic() - arrived
-                    # Its turn: after the questions that came before it (a semaphore wakes its waiters in order),
-                    # each planned at least as long as the answer running longest has already taken.
-                    turns = math.ceil((self._waiting.index(ticket) + 1) / self.slots)
-                    longest = max((time.monotonic() - began for began in self._running_since.values()), default=0.0)
-                    per_answer = max(self.planned_answer_seconds(), longest)
-                    if waited + (turns + 1) * per_answer > self.max_seconds:
-                        self.refused += 1
-                        raise Busy(self._busy_message(turns * per_answer))
-                # Its turn comes in time as planned. Should answers run slower still, it is answered late rather than
-                # told "busy" after waiting, up to twice the bound.
-                admitted = self._free.acquire(timeout=max(0.0, arrived + LATE_FACTOR * self.max_seconds - time.monotonic()))
-                if not admitted:
-                    with self._lock:
-                        self.refused += 1
-                    raise Busy(self._busy_message(self.planned_answer_seconds()))
+            self._wait_for_slot(ticket, arrived)
+            admitted = True
         finally:
             with self._lock:
                 self._waiting.remove(ticket)
@@ -162,6 +145,28 @@ class Admission:
                 self.answer_deviation += SMOOTHING * (abs(elapsed - self.answer_seconds) - self.answer_deviation)
                 self.answer_seconds += SMOOTHING * (elapsed - self.answer_seconds)
             self._free.release()
+
+    def _wait_for_slot(self, ticket: int, arrived: float) -> None:
+        """Takes a slot for the question holding ``ticket``, or raises ``Busy``: DECIDE_SECONDS after it arrived, if
+        its turn would come too late; else when it has waited LATE_FACTOR times the bound."""
+        if self._free.acquire(timeout=max(0.0, arrived + DECIDE_SECONDS - time.monotonic())):
+            return
+        with self._lock:
+            now = time.monotonic()
+            # Its turn: after the questions that came before it (a semaphore wakes its waiters in order), each
+            # planned at least as long as the answer running longest has already taken.
+            turns = math.ceil((self._waiting.index(ticket) + 1) / self.slots)
+            longest = max((now - began for began in self._running_since.values()), default=0.0)
+            per_answer = max(self.planned_answer_seconds(), longest)
+            if now - arrived + (turns + 1) * per_answer > self.max_seconds:
+                self.refused += 1
+                raise Busy(self._busy_message(turns * per_answer))
+        # Its turn comes in time as planned. Should answers run slower still, it is answered late rather than told
+        # "busy" after waiting, up to LATE_FACTOR times the bound.
+        if not self._free.acquire(timeout=max(0.0, arrived + LATE_FACTOR * self.max_seconds - time.monotonic())):
+            with self._lock:
+                self.refused += 1
+            raise Busy(self._busy_message(self.planned_answer_seconds()))
 
     def _busy_message(self, wait: float) -> str:
         return (f"the server is busy answering other questions (about {max(1, round(wait))} s of work queued): "
