@@ -468,7 +468,7 @@ def _made_works(sentences: list[str]) -> list[str]:
 
 def _renamed(sentences: list[str]) -> list[str]:
     """What a named company or body changed its name to."""
-    return [f"What did {m.group('subject').replace('The ', 'the ', 1)} change {m.group('whose')} name to?"
+    return [f"What did {_in_question(m.group('subject'))} change {m.group('whose')} name to?"
             for s in sentences for m in _RENAMED.finditer(s)]
 
 
@@ -489,19 +489,27 @@ def _clauses(sentences: list[str]) -> list[str]:
     return drafts
 
 
+def _in_question(name: str) -> str:
+    """A name as it reads inside a question: "The Harbour Trust" -> "the Harbour Trust"."""
+    return name.replace("The ", "the ", 1)
+
+
+def _names_a_payer(payer: str) -> bool:
+    """A pronoun ("It", "Which") names no payer to ask about."""
+    return payer.lower() not in _POINTERS | {"which", "who"}
+
+
 def _quantities(sentences: list[str]) -> list[str]:
     """How much a priced thing cost; how many of a counted thing did what the sentence says they did."""
     drafts = [f"How much was the {m.group('thing')}?" for s in sentences for m in _PRICED.finditer(s)]
     drafts += [f"How much did the {m.group('thing').lower()} cost?" for s in sentences for m in _COSTING.finditer(s)]
-    drafts += [f"How much did {m.group('payer').replace('The ', 'the ', 1)} {_PAID_BASE[m.group('verb')]} "
-               f"{m.group('purpose')} {m.group('what')}?"
-               for s in map(_without_opening, sentences) for m in _PAID.finditer(s)
-               if m.group("payer").lower() not in _POINTERS | {"which", "who"}]  # a pronoun names no payer
-    for m in (m for s in map(_without_opening, sentences) for m in _BOUGHT_FOR.finditer(s)):
-        payer = m.group("payer").replace("The ", "the ", 1)
-        if payer.lower() not in _POINTERS:
-            drafts.append(f"How much did {payer} sell {m.group('what')} for?" if m.group("verb") == "sold"
-                          else f"How much did {payer} pay for {m.group('what')}?")
+    from_subject = [_without_opening(s) for s in sentences]
+    paid = [m for s in from_subject for m in _PAID.finditer(s) if _names_a_payer(m.group("payer"))]
+    drafts += [f"How much did {_in_question(m.group('payer'))} {_PAID_BASE[m.group('verb')]} {m.group('purpose')} "
+               f"{m.group('what')}?" for m in paid]
+    bought = [m for s in from_subject for m in _BOUGHT_FOR.finditer(s) if _names_a_payer(m.group("payer"))]
+    drafts += [f"How much did {_in_question(m.group('payer'))} sell {m.group('what')} for?" if m.group("verb") == "sold"
+               else f"How much did {_in_question(m.group('payer'))} pay for {m.group('what')}?" for m in bought]
     subjects = [m for m in map(_COUNT_SUBJECT.match, sentences) if m and not _UNITS.search(m.group("things"))]
     return drafts + [f"How many {m.group('things').lower()} {m.group('predicate')}?" for m in subjects]
 
