@@ -184,7 +184,7 @@ def test_a_run_can_change_the_share_of_a_kind_and_a_bad_share_is_refused(data):
     _, counts = draw(data / "train.jsonl.gz", 10, 3, kind_shares(["hard_negative=0", "answer=0.5"]))
     assert counts["hard_negative"] == 0
     assert counts["answer"] > sum(row["kind"] == "answer" for row in default)
-    for bad in ("hard_negatives=0.1", "answer", "answer="):
+    for bad in ("hard_negatives=0.1", "answer", "answer=", "answer=a third", "answer=1.5"):
         with pytest.raises(SystemExit, match="--share wants KIND=FRACTION"):
             kind_shares([bad])
 

@@ -101,9 +101,13 @@ def kind_shares(overrides: list[str]) -> dict[str, float]:
     shares = dict(KIND_SHARES)
     for item in overrides:
         kind, _, value = item.partition("=")
-        if kind not in shares or not value:
+        try:
+            share = float(value)
+        except ValueError:  # a word, or nothing after "="
+            share = None
+        if kind not in shares or share is None or not 0.0 <= share <= 1.0:
             raise SystemExit(f"--share wants KIND=FRACTION with KIND one of {', '.join(shares)}: got {item!r}")
-        shares[kind] = float(value)
+        shares[kind] = share
     return shares
 
 

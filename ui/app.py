@@ -318,7 +318,7 @@ def build_app(bot: Assistant, admission: Admission, warming: threading.Event | N
         yield from events
 
     def chat(question: str, messages: list[dict], article: str | None,
-             request: gr.Request) -> Iterator[tuple[str, list[dict]]]:
+             request: gr.Request) -> Iterator[tuple[str | dict, list[dict]]]:
         """Stream the answer into the chat, then add its cited passages in a box under it."""
         question = (question or "").strip()
         if not question:
