@@ -291,6 +291,8 @@ def test_encyclopaedic_sentences_give_drafts_in_their_own_words():
         "In 2014, its owner Varn Mills Group plc changed its name to Varn plc.",
         "The Harbour Trust picked up the last two quays for £1.3bn.",
         "Eel is eaten smoked. Eel is sold in Bergen.",
+        "The Varn Forest represents over half of the valley's remaining woods, and shelters deer.",
+        "The majority of the harbour pilots are based in Millstad, with a few in Bergen.",
     ]
     text = "\n".join(sentences)
     drafts = suggestions._background(sentences, text, "Argon") + suggestions._findings(sentences, [])
@@ -311,8 +313,18 @@ def test_encyclopaedic_sentences_give_drafts_in_their_own_words():
                      "How many eel species have been counted?", "What is the range of mill fees?",
                      "What length are adult eels?", "When was eel first introduced?", "What does Millstad Parish cover?",
                      "What did Varn Mills Group plc change its name to?",
-                     "How much did the Harbour Trust pay for the last two quays?"):
+                     "How much did the Harbour Trust pay for the last two quays?",
+                     "How much of the valley's remaining woods does the Varn Forest represent?",
+                     "Where are the majority of the harbour pilots based?"):
         assert expected in drafts, (expected, drafts)
+
+
+def test_a_subject_holding_every_word_of_the_title_is_specific_enough_to_ask_about():
+    sentences = ["Rent at private mooring docks varies from dock to dock and depends on the season."]
+    drafts = suggestions._background(sentences, sentences[0], "Private dock")
+    assert "What does rent at private mooring docks depend on?" in drafts, drafts
+    # "from dock to dock" is no range of values
+    assert not any(d.startswith("What is the range") for d in drafts), drafts
 
 
 def test_third_article_byline_date_and_overview(pair_bot):

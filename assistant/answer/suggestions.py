@@ -236,13 +236,36 @@ _LISTED = re.compile(
 # "Annual tuition fees at K-12 schools range from nothing ... to more than $45,000" -> "What is the range of annual
 # tuition fees at K-12 schools?"; "... range from 2 mm to 1.5 m in size" -> "What size are ...?"
 _RANGES = re.compile(
-    rf"^{_SUBJECT} (?:range|ranges|ranged|vary|varies|varied) from (?:[^;:.!?]|\.\d){{1,80}}? to (?:[^;:.!?]|\.\d){{1,80}}?"
+    rf"^{_SUBJECT} (?:range|ranges|ranged|vary|varies|varied) from (?!(?P<same>\w+) to (?P=same)\b)(?:[^;:.!?]|\.\d){{1,80}}? to (?:[^;:.!?]|\.\d){{1,80}}?"
     r"(?: in (?P<measure>size|length|height|weight|age|price|cost|depth|width|area))?(?=[,;:!?]|\.(?!\d)|$)"
 )
 # "Private education in North America covers the whole gamut of ..." -> "What does private education in North America
 # cover?"
 _COVERS = re.compile(rf"^{_SUBJECT} (?P<verb>covers|spans|covered|spanned) (?:the |a |an |about |some |over |nearly )?[\w£$€]")
 _COVER_BASE = {"covers": ("does", "cover"), "spans": ("does", "span"), "covered": ("did", "cover"), "spanned": ("did", "span")}
+# "The Amazon represents over half of the planet's remaining rainforests" -> "How much of the planet's remaining
+# rainforests does the Amazon represent?"
+_SHARE = re.compile(
+    rf"^{_SUBJECT} (?P<verb>represents|represented|accounts for|accounted for|makes up|make up|made up) "
+    r"(?:(?:over|about|nearly|almost|around|roughly|more than|less than|just over|just under) )?"
+    r"(?:half|a third|a quarter|two thirds|three quarters|\d+(?:\.\d+)? ?(?:%|per ?cent)) of "
+    r"(?P<whole>(?:the |a |an )?[\w'’-]+(?: [\w'’-]+){0,7}?)(?=[,;:!?]|\.(?!\d)| (?:and|but|while|with|according)\b)"
+)
+_SHARE_BASE = {"represents": ("does", "represent"), "represented": ("did", "represent"),
+               "accounts for": ("does", "account for"), "accounted for": ("did", "account for"),
+               "makes up": ("does", "make up"), "make up": ("do", "make up"), "made up": ("did", "make up")}
+# "The majority of the forest is contained within Brazil" -> "Where is the majority of the forest contained?"
+_MOSTLY_IN = re.compile(
+    r"^(?P<share>The majority|Most|The bulk|Much) of (?P<subject>(?:the )?[\w'’-]+(?: [\w'’-]+){0,3}?) (?P<verb>is|are|was|were) "
+    r"(?P<where>contained|located|found|situated|concentrated|based|held) (?:with)?in [A-Z]"
+)
+# "Tuition at private secondary schools varies from school to school and depends on many factors" -> "What does
+# tuition at private secondary schools depend on?"
+_DEPENDS = re.compile(
+    rf"^{_SUBJECT} (?:(?:varies|vary|varied|differs|differ|differed|changes|change|changed)\b[^,;:.!?]{{0,60}}? and )?"
+    r"(?P<verb>depends|depend|depended) "
+    r"(?:(?:largely|mainly|mostly|partly|heavily|entirely) )?(?:up)?on\b"
+)
 # "British Sky Broadcasting Group plc changed its name to Sky plc" -> "What did British Sky Broadcasting Group plc
 # change its name to?" (the company is the run of capitals before the verb, wherever it stands)
 _RENAMED = re.compile(
@@ -341,7 +364,11 @@ def _subject_phrase(subject: str, title: str, text: str) -> str | None:
     recurring = mentions >= 2 if len(words) > 1 else (mentions >= 3 and not subject.startswith("The "))
     lowered, title = " ".join(words).lower(), title.lower()
     names_a_word = len(words) == 2 and words[0] in ("word", "term", "name")  # "The word pharmacy"
-    if not (first_is_name or later_names or recurring or names_a_word or lowered.rstrip("s") in title or title in lowered):
+    # Every word of the title in it: "Tuition at private secondary schools" in an article titled "Private school".
+    title_words = {w.rstrip("s") for w in re.findall(r"[a-z]+", title)} - {"the", "of", "and", "a", "an", "in", "on"}
+    holds_the_title = bool(title_words) and title_words <= {w.rstrip("s") for w in lowered.split()}
+    if not (first_is_name or later_names or recurring or names_a_word or holds_the_title
+            or lowered.rstrip("s") in title or title in lowered):
         return None
     # A capital kept: after "The", on an acronym, on a run of capitals ("Lake Varnholm") or on one word
     # capitalised inside sentences elsewhere ("Fresno").
@@ -423,6 +450,9 @@ _QUESTION_OF: dict[re.Pattern, Callable[[_Found], str]] = {  # in the order thei
                         else f"What is the range of {f.subject}?"),
     _COVERS: lambda f: f"What {_COVER_BASE[f.verb][0]} {f.subject} {_COVER_BASE[f.verb][1]}?",
     _LISTED: lambda f: f"What {f.verb} the {f.group('count')} {f.group('what')}?",
+    _SHARE: lambda f: f"How much of {f.group('whole')} {_SHARE_BASE[f.verb][0]} {f.subject} {_SHARE_BASE[f.verb][1]}?",
+    _MOSTLY_IN: lambda f: f"Where {f.verb} {f.group('share').lower()} of {f.subject} {f.group('where')}?",
+    _DEPENDS: lambda f: f"What {'did' if f.verb == 'depended' else 'do' if f.verb == 'depend' else 'does'} {f.subject} depend on?",
 }
 
 
@@ -438,7 +468,10 @@ def _background(sentences: list[str], text: str, title: str) -> list[str]:
             if not match or re.match(r"\.\w", sentence[match.end() : match.end() + 2]):  # not cut at "U.S."
                 continue
             asks_subject = pattern not in _NO_SUBJECT
-            subject = _subject_phrase(match.group("subject"), title, text) if asks_subject else ""
+            raw_subject = match.group("subject") if asks_subject else ""
+            if raw_subject.startswith("the "):  # a subject after "Most of" reads as one opening its sentence
+                raw_subject = "The " + raw_subject[4:]
+            subject = _subject_phrase(raw_subject, title, text) if asks_subject else ""
             if asks_subject and not subject:
                 continue
             verb = match.groupdict().get("verb") or match.groupdict().get("plural")
