@@ -198,11 +198,15 @@ def _index(args) -> int:
 
 
 def _serve(args) -> int:
+    from assistant.config import load_settings
     from ui.app import serve
+    from ui.heap import limit_malloc_arenas
 
     # One thread per model call: the server's questions already run side by side, and each call spreading
     # over both cores as well only adds hand-offs (bench/load.py, 10 clients: CPU per answer 214 -> 151 ms).
     os.environ.setdefault("ASSISTANT_MODEL_THREADS", "1")
+    # Before the models and the store start their threads: glibc fixes its arena cap when they first allocate.
+    limit_malloc_arenas(load_settings(**({"data_dir": args.data_dir} if args.data_dir else {})).malloc_arenas)
     bot = _assistant(args)
     serve(bot, allow_remote=args.allow_remote)
     return EXIT_OK

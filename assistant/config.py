@@ -87,6 +87,8 @@ class Settings(BaseSettings):
     answer_within_seconds: float = Field(5.0, gt=0, le=120)
     # Return the C heap's free memory to the system once answers stop (ui/heap.py; bench/capacity.py compares).
     trim_heap_when_idle: bool = True
+    # glibc malloc arenas of `assistant serve` (ui/heap.py); 0: the C library's default, up to eight per core.
+    malloc_arenas: int = Field(2, ge=0, le=64)
     # Largest file the web page accepts for upload (the server refuses bigger requests before reading them).
     max_upload_mb: int = Field(20, ge=1, le=100)
     # Threads each model call may use (MiniLM, the cross-encoder; onnxruntime and torch). 0: the libraries'
