@@ -89,6 +89,10 @@ class Settings(BaseSettings):
     trim_heap_when_idle: bool = True
     # glibc malloc arenas of `assistant serve` (ui/heap.py); 0: the C library's default, up to eight per core.
     malloc_arenas: int = Field(2, ge=0, le=64)
+    # Visitors' sessions `assistant serve` keeps (Gradio's per-session copy of the page, ~60 KiB each; the oldest
+    # go first). Every REST question is a session of its own, so Gradio's 10,000 let steady load add ~600 MiB.
+    # A web visitor's conversation is kept in their browser, so an evicted session loses nothing they see.
+    sessions_kept: int = Field(1000, ge=1, le=100_000)
     # Largest file the web page accepts for upload (the server refuses bigger requests before reading them).
     max_upload_mb: int = Field(20, ge=1, le=100)
     # Threads each model call may use (MiniLM, the cross-encoder; onnxruntime and torch). 0: the libraries'

@@ -175,3 +175,22 @@ def test_browser_chat_citations_and_rescan(server, web_corpus):
         expect(chat).to_contain_text("the library handed out 340 packets", timeout=60_000)
         expect(chat).to_contain_text("seed-library.txt")  # no URL in the file: the source is its file name
         browser.close()
+
+
+def test_the_server_keeps_a_bounded_number_of_visitor_sessions(web_corpus, embedding_model, tmp_path):
+    """Gradio keeps a ~60 KiB copy of the page per session, up to 10,000 of them, and every REST question is a
+    session of its own: under a steady load the server grew ~40 MiB per 650 answers (bench/capacity.py soak)."""
+    import urllib.request
+
+    bot = Assistant(corpus_dir=web_corpus, data_dir=tmp_path / "index", embeddings=embedding_model, sessions_kept=5)
+    url, app = _start(bot)
+    try:
+        for n in range(12):
+            request = urllib.request.Request(f"{url}gradio_api/call/ask", method="POST",
+                                             data=f'{{"data": ["Who is Boris Heifets? ({n})", "{SEED_ID}"]}}'.encode(),
+                                             headers={"Content-Type": "application/json"})
+            event = urllib.request.urlopen(request, timeout=60).read().decode().split('"')[-2]
+            assert "Heifets" in urllib.request.urlopen(f"{url}gradio_api/call/ask/{event}", timeout=60).read().decode()
+        assert 1 <= len(app.state_holder.session_data) <= 5
+    finally:
+        app.close()

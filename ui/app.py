@@ -611,6 +611,7 @@ def serve(bot: Assistant, host: str | None = None, port: int | None = None, *, b
         footer_links=[],
         # Gradio's /monitoring routes would show per-function counts to anyone without a key: off.
         enable_monitoring=False,
+        state_session_capacity=bot.settings.sessions_kept,
         prevent_thread_lock=not block,
         max_threads=QUESTION_THREADS,
         quiet=not block,
