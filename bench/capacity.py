@@ -10,8 +10,9 @@ visitors arrive when they like: here questions arrive as a Poisson process at 25
   * capacity: answers/s of 8 REST visitors asking back to back for ``--probe-seconds``.
   * each rate: ``--seconds`` of arrivals through Gradio's REST ``/ask`` (a few ms of client CPU each;
     the clients share the 2 cores with the server, as on a laptop). Per rate: answers/s, p50 / p95 /
-    p99 of the answers, how many were told "busy" and how fast, other errors, and the server's RSS at the
-    end of the arrivals and again after QUIET_SECONDS without questions.
+    p99 and the slowest of the answers, how many took over ANSWER_TARGET, how many were told "busy" and
+    how fast, other errors, and the server's RSS at the end of the arrivals and again after
+    QUIET_SECONDS without questions.
   * ``--base-rate R``: the rates are shares of R answers/s (an earlier run's capacity) instead of this run's own.
   * ``--soak-rounds N``: after the rates, N more rounds at 100 %, with the RSS after each once quiet: whether
     memory keeps growing with the questions answered or stays at the high-water mark of the busiest rate.
@@ -40,6 +41,7 @@ RATE_SHARES = (0.25, 0.5, 0.75, 1.0, 1.5)
 SECONDS_BETWEEN_QUESTIONS = 30  # one person's pace, for the people-per-server figure
 P95_TARGET = 1.0
 BUSY_TARGET = 1.0  # a visitor told "busy" is told within this (issue 16)
+ANSWER_TARGET = 5.0  # and one answered, within this
 QUIET_SECONDS = 5.0  # after each rate, the server's RSS again once it has been idle this long (ui/heap.py trims)
 
 
@@ -136,7 +138,8 @@ def sweep(folder, questions, args, label: str, baseline: float | None = None, **
             p95 = percentile(answered, 95) if answered else None
             rows.append([f"{share:.0%}", f"{rate:.1f}", f"{len(answered) / wall:.1f}",
                          percentile(answered, 50) if answered else None, p95,
-                         percentile(answered, 99) if answered else None, len(outcomes.busy),
+                         percentile(answered, 99) if answered else None, max(answered) if answered else None,
+                         sum(seconds > ANSWER_TARGET for seconds in answered), len(outcomes.busy),
                          sum(seconds > BUSY_TARGET for seconds in outcomes.busy),
                          max(outcomes.busy) if outcomes.busy else None, len(outcomes.errors), server.rss()])
             time.sleep(QUIET_SECONDS)
@@ -145,7 +148,7 @@ def sweep(folder, questions, args, label: str, baseline: float | None = None, **
                 best = max(best, rate)
             for error in outcomes.errors[:3]:
                 print(f"  error at {share:.0%}: {error}")
-        print(table(["load", "arrivals/s", "answers/s", "p50 s", "p95 s", "p99 s", "busy", f"busy > {BUSY_TARGET:.0f} s",
+        print(table(["load", "arrivals/s", "answers/s", "p50 s", "p95 s", "p99 s", "slowest s", f"> {ANSWER_TARGET:.0f} s", "busy", f"busy > {BUSY_TARGET:.0f} s",
                      "slowest busy s", "errors", "RSS MiB", f"RSS {QUIET_SECONDS:.0f} s later"], rows, digits=2))
         if args.soak_rounds:
             print(f"RSS {QUIET_SECONDS:.0f} s after each of {args.soak_rounds} more rounds of {args.seconds:.0f} s at 100 %: "

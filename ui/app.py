@@ -30,7 +30,7 @@ from assistant.index import tqdm_progress
 from assistant.questions import normalise_question
 from assistant.uploads import add_upload, too_large
 from ui import security
-from ui.admission import Admission, AdmissionDoor
+from ui.admission import PLAN_SHARE, Admission, AdmissionDoor
 from ui.heap import HeapTrimmer, malloc_trim
 from ui.article_pane import article_html, citation_href
 from ui.sessions import SessionBackends, probe
@@ -596,7 +596,7 @@ def serve(bot: Assistant, host: str | None = None, port: int | None = None, *, b
     # empty data dir took 15-27 s of "connection refused" before, bench/memory.py: the first question waits
     # 5.3 s for the models); the page says what it waits for meanwhile.
     threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
-    admission = Admission(bot.settings.answer_slots, bot.settings.answer_within_seconds)
+    admission = Admission(bot.settings.answer_slots, PLAN_SHARE * bot.settings.answer_within_seconds)
     if bot.settings.trim_heap_when_idle:
         HeapTrimmer(admission, malloc_trim()).start()
     app = build_app(bot, admission, warming=warmed)
