@@ -2,10 +2,10 @@
 
 Why: an answer allocates in native code (ONNX Runtime, tokenizers, Chroma's core) from several threads at
 once, and glibc gives each new thread an arena of its own (up to eight per core) whose freed memory only
-that arena reuses. Under a steady load the server's RSS then crept up with every answer (4 threads, 2,400
-distinct questions in-process: 709 -> 812 MiB and still rising); with two arenas it levels off after the
-first 480 (709 -> 769, then 767-775). The cap must be set before the server's threads first allocate:
-glibc fixes it then. ``malloc_trim(0)`` returns the free pages of every arena; it walks the heap (a few ms),
+that arena reuses: in-process, four threads answering 2,400 distinct questions took RSS from 709 to 812 MiB,
+still rising; with two arenas it levels off after the first 480 (709 -> 769, then 767-775). In the server
+this is ~10 MiB (its steady growth was Gradio's sessions, ASSISTANT_SESSIONS_KEPT; docs/deploy.md). The cap
+must be set before the server's threads first allocate: glibc fixes it then. ``malloc_trim(0)`` returns the free pages of every arena; it walks the heap (a few ms),
 so it runs on a thread of its own, only once answers have stopped, and never while one is running.
 """
 
@@ -38,11 +38,11 @@ def malloc_trim() -> Callable[[int], int] | None:
     return _glibc_function("malloc_trim")
 
 
-def limit_malloc_arenas(arenas: int) -> bool:
-    """Cap glibc's malloc arenas (0: leave its default); whether the C library took the cap. Call it before the
-    process starts the threads that answer."""
+def limit_malloc_arenas(arenas: int) -> None:
+    """Cap glibc's malloc arenas (0: leave its default). Call it before the process starts the threads that answer."""
     mallopt = _glibc_function("mallopt")
-    return bool(arenas and mallopt is not None and mallopt(M_ARENA_MAX, arenas) == 1)
+    if arenas and mallopt is not None:
+        mallopt(M_ARENA_MAX, arenas)
 
 
 class HeapTrimmer:
