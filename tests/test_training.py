@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections import Counter
 import subprocess
 import sys
 from pathlib import Path
@@ -184,7 +185,12 @@ def test_a_run_can_change_the_share_of_a_kind_and_a_bad_share_is_refused(data):
     _, counts = draw(data / "train.jsonl.gz", 10, 3, kind_shares(["hard_negative=0", "answer=0.5"]))
     assert counts["hard_negative"] == 0
     assert counts["answer"] > sum(row["kind"] == "answer" for row in default)
-    for bad in ("hard_negatives=0.1", "answer", "answer=", "answer=a third", "answer=1.5"):
+    made = Counter(row["kind"] for row in default if row["kind"] not in KIND_SHARES)
+    assert made, "no made unanswerable drawn"
+    kind = made.most_common(1)[0][0]  # a made kind given a share of its own is drawn apart from its group
+    _, counts = draw(data / "train.jsonl.gz", 10, 3, kind_shares([f"{kind}=0"]))
+    assert counts[kind] == 0 and sum(counts.values()) > 0
+    for bad in ("hard_negatives=0.1", "answer", "answer=", "answer=a third", "answer=1.5", "swap_planet=0.1"):
         with pytest.raises(SystemExit, match="--share wants KIND=FRACTION"):
             kind_shares([bad])
 
@@ -255,3 +261,16 @@ def test_the_weak_band_is_the_widest_that_still_refuses_the_unanswerable_floor()
     assert bands[0.05] == {"band": 0.05, "no_ans": round(5 / 7, 4), "closest_right": 0.25, "closest_wrong": 0.25}
     assert bands[0.1]["no_ans"] == round(4 / 7, 4)  # 0.42 is shown as a closest passage too: under the floor
     assert WEAK_NO_ANS_FLOOR == 0.65 and chosen_band(list(bands.values())) == 0.05
+
+
+def test_kind_scores_reports_every_kind_of_the_data_with_the_installed_reader(data):
+    result = subprocess.run([sys.executable, "-m", "training.kind_scores", "--data", str(data), "--per-kind", "5"],
+                            cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    with gzip.open(data / "train.jsonl.gz", "rt", encoding="utf-8") as lines:
+        kinds = {json.loads(line)["kind"] for line in lines}
+    rows = {line.split("|")[1].strip(): line for line in result.stdout.splitlines()[2:] if line.startswith("| ")}
+    assert set(rows) == kinds
+    for line in rows.values():
+        right = float(line.split("|")[4])
+        assert 0.0 <= right <= 1.0

