@@ -25,13 +25,9 @@ BATCH = 32
 
 def logits(reader, rows: list[dict]) -> np.ndarray:
     """The reader's answer logit for each row's (question, text), as the trainer encodes them."""
-    out = []
-    for i in range(0, len(rows), BATCH):
-        encodings = reader.tokenizer.encode_batch([(r["question"], r["text"]) for r in rows[i : i + BATCH]])
-        feeds = {name: np.array([getattr(e, field) for e in encodings], dtype=np.int64)
-                 for name, field in (("input_ids", "ids"), ("attention_mask", "attention_mask"), ("token_type_ids", "type_ids"))}
-        out.append(reader.session.run(None, feeds)[0].reshape(-1))
-    return np.concatenate(out) if out else np.array([])
+    batches = [reader.run([(r["question"], r["text"]) for r in rows[i : i + BATCH]])[1][0].reshape(-1)
+               for i in range(0, len(rows), BATCH)]
+    return np.concatenate(batches) if batches else np.array([])
 
 
 def main() -> None:

@@ -5,8 +5,9 @@ once, and glibc gives each new thread an arena of its own (up to eight per core)
 that arena reuses: in-process, four threads answering 2,400 distinct questions took RSS from 709 to 812 MiB,
 still rising; with two arenas it levels off after the first 480 (709 -> 769, then 767-775). In the server
 this is ~10 MiB (its steady growth was Gradio's sessions, ASSISTANT_SESSIONS_KEPT; docs/deploy.md). The cap
-must be set before the server's threads first allocate: glibc fixes it then. ``malloc_trim(0)`` returns the free pages of every arena; it walks the heap (a few ms),
-so it runs on a thread of its own, only once answers have stopped, and never while one is running.
+must be set before the server's threads first allocate: glibc fixes it then. ``malloc_trim(0)`` returns the
+free pages of every arena; it walks the heap (a few ms), so it runs on a thread of its own, only once answers
+have stopped, and never while one is running.
 """
 
 from __future__ import annotations

@@ -53,17 +53,23 @@ class Reader:
             return []
         texts = [reader_text(sentence, previous) for sentence, previous in candidates]
         titles = titles if self.reads_title and titles else [None] * len(candidates)
-        encodings = self.tokenizer.encode_batch([(reader_question(question, title), text) for title, text in zip(titles, texts)])
+        encodings, (answer, starts, ends) = self.run([(reader_question(question, title), text) for title, text in zip(titles, texts)])
+        return [
+            Reading(float(answer[i]), _best_span(encodings[i], starts[i], ends[i], len(sentence)))
+            for i, (sentence, _) in enumerate(candidates)
+        ]
+
+
+    def run(self, pairs: list[tuple[str, str]]) -> tuple[list, list[np.ndarray]]:
+        """The model on (question, reader text) pairs in one batched call: their encodings, and its outputs (the
+        answer logits, the span's start and end logits)."""
+        encodings = self.tokenizer.encode_batch(pairs)
         feeds = {
             "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
             "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
             "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
         }
-        answer, starts, ends = self.session.run(None, feeds)
-        return [
-            Reading(float(answer[i]), _best_span(encodings[i], starts[i], ends[i], len(sentence)))
-            for i, (sentence, _) in enumerate(candidates)
-        ]
+        return encodings, self.session.run(None, feeds)
 
 
 def _best_span(encoding, starts: np.ndarray, ends: np.ndarray, sentence_chars: int) -> tuple[int, int] | None:

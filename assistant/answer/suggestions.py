@@ -266,6 +266,7 @@ _DEPENDS = re.compile(
     r"(?P<verb>depends|depend|depended) "
     r"(?:(?:largely|mainly|mostly|partly|heavily|entirely) )?(?:up)?on\b"
 )
+_DEPEND_DOES = {"depends": "does", "depend": "do", "depended": "did"}
 # "British Sky Broadcasting Group plc changed its name to Sky plc" -> "What did British Sky Broadcasting Group plc
 # change its name to?" (the company is the run of capitals before the verb, wherever it stands)
 _RENAMED = re.compile(
@@ -452,7 +453,7 @@ _QUESTION_OF: dict[re.Pattern, Callable[[_Found], str]] = {  # in the order thei
     _LISTED: lambda f: f"What {f.verb} the {f.group('count')} {f.group('what')}?",
     _SHARE: lambda f: f"How much of {f.group('whole')} {_SHARE_BASE[f.verb][0]} {f.subject} {_SHARE_BASE[f.verb][1]}?",
     _MOSTLY_IN: lambda f: f"Where {f.verb} {f.group('share').lower()} of {f.subject} {f.group('where')}?",
-    _DEPENDS: lambda f: f"What {'did' if f.verb == 'depended' else 'do' if f.verb == 'depend' else 'does'} {f.subject} depend on?",
+    _DEPENDS: lambda f: f"What {_DEPEND_DOES[f.verb]} {f.subject} depend on?",
 }
 
 
@@ -468,12 +469,12 @@ def _background(sentences: list[str], text: str, title: str) -> list[str]:
             if not match or re.match(r"\.\w", sentence[match.end() : match.end() + 2]):  # not cut at "U.S."
                 continue
             asks_subject = pattern not in _NO_SUBJECT
-            raw_subject = match.group("subject") if asks_subject else ""
-            if raw_subject.startswith("the "):  # a subject after "Most of" reads as one opening its sentence
-                raw_subject = "The " + raw_subject[4:]
-            subject = _subject_phrase(raw_subject, title, text) if asks_subject else ""
-            if asks_subject and not subject:
-                continue
+            subject = ""
+            if asks_subject:
+                raw = match.group("subject")  # one after "Most of" ("the forest") reads as one opening its sentence
+                subject = _subject_phrase(f"The {raw[4:]}" if raw.startswith("the ") else raw, title, text)
+                if not subject:
+                    continue
             verb = match.groupdict().get("verb") or match.groupdict().get("plural")
             named = asks_subject and _PEOPLE[0].search(match.group("subject"))  # "economist Hoesung Lee": the name
             subject = named.group("name") if named else subject
