@@ -19,6 +19,8 @@ import pytest
 
 from assistant.answer.reader_input import SEPARATOR
 from training.build_data import TRAIN_DEV_ARTICLES, build, made_unanswerable, ArticleSentences
+from training.subtle_unanswerable import (SUBTLE_KINDS, antonym_wide, name_word_changed, prefixed_opposites,
+                                          relation_reversed, swap_word)
 
 REPO = Path(__file__).resolve().parent.parent
 PARAGRAPHS = [
@@ -117,6 +119,46 @@ def test_made_unanswerable_questions_change_what_the_sentence_supports():
         if kind == "swap_date":
             assert "1887" not in question and ("1977" in question or "1984" in question)
     assert "swap_date" in seen
+
+
+def test_subtle_makers_change_one_thing_the_sentence_holds_into_one_it_does_not():
+    import random
+
+    rng = random.Random(4)
+    context = "The solubility of oxygen in water is temperature-dependent, and sessions are optional."
+    assert relation_reversed("What is the solubility of oxygen in water?", context, rng) in {
+        "What is the solubility of water in oxygen?", "What is the oxygen of solubility in water?"}
+    # Names the question lists trade places without changing what is asked: not a reversal.
+    assert relation_reversed("Did Virginia, Maryland and Georgia vote?", "Virginia, Maryland and Georgia voted.", rng) is None
+    assert relation_reversed("When did Chopin leave Warsaw?", "In 1830 Chopin left Warsaw.", rng) == "When did Warsaw leave Chopin?"
+
+    assert antonym_wide("Are sessions optional?", context, Counter(), rng) in {"Are sessions mandatory?",
+                                                                                "Are sessions required?"}
+    assert antonym_wide("Are sessions optional?", context + " Some are mandatory or required.", Counter(), rng) is None
+    words = Counter({"illegal": 9, "legal": 9, "known": 9, "unknown": 2, "crease": 9})
+    assert prefixed_opposites("legal", words) == ["illegal"]
+    assert prefixed_opposites("unknown", words) == ["known"]
+    assert prefixed_opposites("known", words) == []  # "unknown" is too rare in the text to trust
+    assert prefixed_opposites("increase", words) == []  # "crease" is a word, but "in-" is no "not" there
+
+    article = "Shimer College is in Chicago. Harvard University is in Cambridge. Shimer Street is short."
+    for seed in range(10):
+        changed = name_word_changed("Where is Shimer College?", "Shimer College is in Chicago.", article,
+                                    ["Shimer College", "Harvard University", "Shimer Street", "Chicago"], random.Random(seed))
+        assert changed in {"Where is Harvard College?", "Where is Shimer University?"}  # never the article's own name
+
+    paragraph = "Sociocultural anthropology has been influenced by structuralism. Later came archaeology."
+    assert swap_word("What has sociocultural anthropology been influenced by?", paragraph.split(". ")[0], paragraph,
+                     rng) == "What has sociocultural archaeology been influenced by?"
+
+
+def test_the_subtle_build_adds_its_kinds_and_the_default_build_none(data, tmp_path):
+    assert not {r["kind"] for r in rows(data / "train.jsonl.gz")} & set(SUBTLE_KINDS)
+    folder = data.parent
+    counts = build(tmp_path / "subtle", folder / "squad11.json.gz", folder / "dev19.json", seed=3, subtle=True)
+    made = {r["kind"] for r in rows(tmp_path / "subtle" / "train.jsonl.gz")} & set(SUBTLE_KINDS)
+    assert made and all(counts[kind] for kind in made)
+    assert counts["answer"] == 8
 
 
 def train(data: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:

@@ -43,6 +43,7 @@ from assistant.answer.reader_input import reader_text
 from assistant.chunking import sentence_spans
 from assistant.squad import normalise
 from assistant.text_terms import content_stems
+from training.subtle_unanswerable import NAME, subtle_unanswerable, word_counts
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 SQUAD11 = SHARED / "squad11-train.json.gz"
@@ -57,7 +58,6 @@ HARD_NEGATIVES = 2
 REAL_UNANSWERABLE_SENTENCES = 3
 HELDOUT_CANDIDATES = 8
 
-_NAME = re.compile(r"\b[A-Z][a-z][\w'-]*(?:\s+(?:of\s+|the\s+|de\s+)?[A-Z][a-z][\w'-]*)*")
 _YEAR = re.compile(r"\b(?:1[0-9]{3}|20[0-9]{2})\b")
 _NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)*(?![\w])")
 _AUXILIARY = re.compile(r"\b(is|was|are|were|can|could|has|have|had|will|would|should|might)\b(?! not)", re.I)
@@ -100,7 +100,7 @@ class ArticleSentences:
         idf = {stem: math.log(1 + len(sentences) / df) for stem, df in frequency.items()}
         joined = "\n".join(paragraphs)
         # Names that do not open a sentence (an opening capital says nothing about the word).
-        names = sorted({m.group(0) for m in _NAME.finditer(joined) if m.start() > 0 and joined[m.start() - 2] not in ".\n"})
+        names = sorted({m.group(0) for m in NAME.finditer(joined) if m.start() > 0 and joined[m.start() - 2] not in ".\n"})
         return cls(title, paragraphs, sentences, by_paragraph, idf, names,
                    sorted(set(_YEAR.findall(joined))), sorted({n for n in _NUMBER.findall(joined) if not _YEAR.fullmatch(n)}))
 
@@ -154,7 +154,7 @@ def made_unanswerable(question: str, answer: str, sentence: str, article: Articl
                       rng: random.Random) -> tuple[str, str] | None:
     """One unanswerable variant of an answerable question (kind, question), or None when none applies."""
     makers = [
-        ("swap_name", lambda: _swap(question, _NAME, article.names, sentence, rng)),
+        ("swap_name", lambda: _swap(question, NAME, article.names, sentence, rng)),
         ("swap_date", lambda: _swap(question, _YEAR, article.years, sentence, rng)),
         ("swap_number", lambda: _swap(question, _NUMBER, article.numbers, sentence, rng)),
         ("negation_added", lambda: _negation_added(question, sentence)),
@@ -213,9 +213,12 @@ def pair(kind: str, article: str, question: str, sentences: ArticleSentences, i:
             "label": label, "span": list(span) if span else None}
 
 
-def training_pairs(article: dict, rng: random.Random, counts: Counter, real_unanswerable: bool) -> list[dict]:
-    """Every pair one article gives (answerable questions; its unanswerable ones when ``real_unanswerable``)."""
+def training_pairs(article: dict, rng: random.Random, counts: Counter, real_unanswerable: bool,
+                   vocabulary: Counter | None = None) -> list[dict]:
+    """Every pair one article gives (answerable questions; its unanswerable ones when ``real_unanswerable``).
+    With a ``vocabulary`` (the --subtle build), each answerable question also gets one subtle variant."""
     sentences = ArticleSentences.of(article["title"], [p["context"] for p in article["paragraphs"]])
+    article_text = "\n".join(sentences.paragraphs)
     rows = []
     for p, paragraph in enumerate(article["paragraphs"]):
         for qa in paragraph["qas"]:
@@ -244,6 +247,10 @@ def training_pairs(article: dict, rng: random.Random, counts: Counter, real_unan
             made = made_unanswerable(question, gold["text"], context, sentences, rng)
             if made:
                 rows.append(pair(made[0], article["title"], made[1], sentences, i, 0))
+            subtle = vocabulary is not None and subtle_unanswerable(
+                question, context, paragraph["context"], article_text, sentences.names, vocabulary, rng)
+            if subtle:
+                rows.append(pair(subtle[0], article["title"], subtle[1], sentences, i, 0))
     return rows
 
 
@@ -276,19 +283,22 @@ def write_rows(path: Path, rows: list[dict]) -> None:
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
-def build(out: Path, squad11: Path = SQUAD11, dev19: Path = DEV19, seed: int = 15, limit: int | None = None) -> Counter:
-    """Write train.jsonl.gz, heldout.jsonl.gz and counts.json into ``out``; return the counts per kind."""
+def build(out: Path, squad11: Path = SQUAD11, dev19: Path = DEV19, seed: int = 15, limit: int | None = None,
+          subtle: bool = False) -> Counter:
+    """Write train.jsonl.gz, heldout.jsonl.gz and counts.json into ``out``; return the counts per kind.
+    ``subtle`` adds the subtle_unanswerable kinds (off by default: the shipped reader's data is rebuilt without)."""
     rng = random.Random(seed)
     out.mkdir(parents=True, exist_ok=True)
     train_articles = json.load(gzip.open(squad11, "rt", encoding="utf-8"))["data"][:limit]
     dev_articles = json.loads(dev19.read_text(encoding="utf-8"))["data"]
     counts: Counter = Counter()
+    vocabulary = word_counts(p["context"] for a in train_articles for p in a["paragraphs"]) if subtle else None
     rows = []
     for article in train_articles:
-        rows += training_pairs(article, rng, counts, real_unanswerable=False)
+        rows += training_pairs(article, rng, counts, real_unanswerable=False, vocabulary=vocabulary)
     for article in dev_articles:
         if article["title"] in TRAIN_DEV_ARTICLES:
-            rows += training_pairs(article, rng, counts, real_unanswerable=True)
+            rows += training_pairs(article, rng, counts, real_unanswerable=True, vocabulary=vocabulary)
     counts.update(row["kind"] for row in rows)
     rng.shuffle(rows)
     write_rows(out / "train.jsonl.gz", rows)
@@ -306,9 +316,11 @@ def main() -> None:
     parser.add_argument("--dev19", type=Path, default=DEV19)
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--limit", type=int, default=None, help="only the first N SQuAD 1.1 articles (a quick try)")
+    parser.add_argument("--subtle", action="store_true",
+                        help="also one subtle unanswerable variant per answerable question (subtle_unanswerable.py)")
     args = parser.parse_args()
     started = time.time()
-    counts = build(args.out, args.squad11, args.dev19, args.seed, args.limit)
+    counts = build(args.out, args.squad11, args.dev19, args.seed, args.limit, args.subtle)
     for kind, count in sorted(counts.items()):
         print(f"{count:8d}  {kind}")
     print(f"wrote {args.out} in {time.time() - started:.0f} s")

