@@ -119,7 +119,9 @@ class ArticleSentences:
     def closest(self, question: str, exclude: set[int], count: int) -> list[int]:
         """The ``count`` sentences sharing most IDF-weighted words with the question (lexical retrieval)."""
         stems = set(content_stems(question))
-        scored = [(sum(self.idf.get(t, 0.0) for t in stems & s.stems), i) for i, s in enumerate(self.sentences)
+        # Summed in sorted order: a set's order follows the process's string hashing, and float sums in another
+        # order break ties differently from run to run.
+        scored = [(sum(self.idf.get(t, 0.0) for t in sorted(stems & s.stems)), i) for i, s in enumerate(self.sentences)
                   if i not in exclude]
         scored.sort(key=lambda pair: -pair[0])
         return [i for score, i in scored[:count] if score > 0]
