@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from assistant.onnx_runtime import cpu_session, sha256_file
+from assistant.onnx_runtime import cpu_session, encoding_feeds, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -84,14 +84,9 @@ class OnnxEmbeddings(Embeddings):
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         encodings = self.tokenizer.encode_batch(texts)
-        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
-        feeds = {
-            "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
-            "attention_mask": mask,
-            "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
-        }
+        feeds = encoding_feeds(encodings)
         tokens = self.session.run(None, feeds)[0]
-        weights = mask[..., None].astype(np.float32)
+        weights = feeds["attention_mask"][..., None].astype(np.float32)
         pooled = (tokens * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
         return pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from assistant.answer.reader_input import candidate_tokens, reader_question, reader_text
 from assistant.config import bundled_model_path
-from assistant.onnx_runtime import cpu_session, sha256_file
+from assistant.onnx_runtime import cpu_session, encoding_feeds, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -64,11 +64,7 @@ class Reader:
         """The model on (question, reader text) pairs in one batched call: their encodings, and its outputs (the
         answer logits, the span's start and end logits)."""
         encodings = self.tokenizer.encode_batch(pairs)
-        feeds = {
-            "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
-            "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
-            "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
-        }
+        feeds = encoding_feeds(encodings)
         return encodings, self.session.run(None, feeds)
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.onnx_runtime import cpu_session, sha256_file
+from assistant.onnx_runtime import cpu_session, encoding_feeds, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -73,11 +73,7 @@ class CrossEncoder:
         if not sentences:
             return np.zeros(0, dtype=np.float32)
         encodings = self.tokenizer.encode_batch([(question, s) for s in sentences])
-        feeds = {
-            "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
-            "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
-            "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
-        }
+        feeds = encoding_feeds(encodings)
         logits = self.session.run(None, {k: v for k, v in feeds.items() if k in self.input_names})[0]
         return np.asarray(logits, dtype=np.float32).reshape(len(sentences), -1)[:, 0]
 
