@@ -16,6 +16,9 @@ Kinds written (the count of each is printed and stored in ``counts.json``):
                       the question changed the way SQuAD 2.0's writers changed theirs (Rajpurkar,
                       Jia and Liang 2018, Table 3), paired with the sentence that answered the original
   real_unanswerable   squad2-dev-19's own unanswerable questions, against their closest sentences
+  name_word_changed / relation_reversed / antonym_wide / swap_word
+                      with --subtle only: one more variant per answerable question, changing a single word
+                      or the order of two (subtle_unanswerable.py; measured in run 8, not in the shipped reader)
 
 squad2-dev-19 is split by article: the TRAIN_DEV_ARTICLES go into training; the other nine are
 written to ``heldout.jsonl.gz`` (every question with its article's closest sentences) for the
