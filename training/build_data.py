@@ -83,6 +83,7 @@ class ArticleSentences:
 
     title: str
     paragraphs: list[str]
+    text: str  # the paragraphs joined: where a made-up name is checked to be new
     sentences: list[Sentence]
     by_paragraph: list[list[int]]
     idf: dict[str, float]
@@ -104,7 +105,7 @@ class ArticleSentences:
         joined = "\n".join(paragraphs)
         # Names that do not open a sentence (an opening capital says nothing about the word).
         names = sorted({m.group(0) for m in NAME.finditer(joined) if m.start() > 0 and joined[m.start() - 2] not in ".\n"})
-        return cls(title, paragraphs, sentences, by_paragraph, idf, names,
+        return cls(title, paragraphs, joined, sentences, by_paragraph, idf, names,
                    sorted(set(_YEAR.findall(joined))), sorted({n for n in _NUMBER.findall(joined) if not _YEAR.fullmatch(n)}))
 
     def previous(self, i: int) -> str | None:
@@ -223,7 +224,6 @@ def training_pairs(article: dict, rng: random.Random, counts: Counter, real_unan
     """Every pair one article gives (answerable questions; its unanswerable ones when ``real_unanswerable``).
     With a ``vocabulary`` (the --subtle build), each answerable question also gets one subtle variant."""
     sentences = ArticleSentences.of(article["title"], [p["context"] for p in article["paragraphs"]])
-    article_text = "\n".join(sentences.paragraphs)
     rows = []
     for p, paragraph in enumerate(article["paragraphs"]):
         for qa in paragraph["qas"]:
@@ -253,7 +253,7 @@ def training_pairs(article: dict, rng: random.Random, counts: Counter, real_unan
             if made:
                 rows.append(pair(made[0], article["title"], made[1], sentences, i, 0))
             subtle = vocabulary is not None and subtle_unanswerable(
-                question, context, paragraph["context"], article_text, sentences.names, vocabulary, rng)
+                question, context, paragraph["context"], sentences.text, sentences.names, vocabulary, rng)
             if subtle:
                 rows.append(pair(subtle[0], article["title"], subtle[1], sentences, i, 0))
     return rows

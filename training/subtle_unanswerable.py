@@ -33,7 +33,8 @@ NAME = re.compile(r"\b[A-Z][a-z][\w'-]*(?:\s+(?:of\s+|the\s+|de\s+)?[A-Z][a-z][\
 _NAME_JOINERS = {"of", "the", "de"}
 _WORD = re.compile(r"[A-Za-z]+")
 _LOWER_WORD = re.compile(r"\b[a-z]{4,}\b")
-_AROUND_PREPOSITION = re.compile(r"\b([a-z]{3,})\s+(of|in|into|from|than|for)\s+(?:the\s+|a\s+|an\s+)?([a-z]{3,})\b")
+# A lookahead, so that finditer gives overlapping pairs ("solubility of oxygen", "oxygen in water").
+_AROUND_PREPOSITION = re.compile(r"(?=\b([a-z]{3,})\s+(of|in|into|from|than|for)\s+(?:the\s+|a\s+|an\s+)?([a-z]{3,})\b)")
 _LISTED = re.compile(r"^[\s,]*(?:and|or)?\s*$")  # "Virginia, Maryland and Georgia": trading places changes nothing
 _VERB_OR_ADVERB = re.compile(r"(ed|ing|ly)$")  # no tagger here: these endings mark most words that are no noun
 
@@ -138,14 +139,10 @@ def relation_reversed(question: str, context: str, rng: random.Random) -> str | 
         return question[: a.start()] + b.group(0) + question[a.end(): b.start()] + a.group(0) + question[b.end():]
     stems = set(content_stems(context))
     options = []
-    for start in range(len(question)):
-        m = _AROUND_PREPOSITION.match(question, start)
-        if not m or (start and question[start - 1].isalpha()):
-            continue
-        first, second = m.group(1), m.group(3)
-        if first != second and _stem(first) in stems and _stem(second) in stems \
-                and not _VERB_OR_ADVERB.search(first) and not _VERB_OR_ADVERB.search(second) \
-                and not _has_word(context, f"{second} {m.group(2)} {first}"):
+    for m in _AROUND_PREPOSITION.finditer(question):
+        first, preposition, second = m.groups()
+        if first != second and all(_stem(w) in stems and not _VERB_OR_ADVERB.search(w) for w in (first, second)) \
+                and not _has_word(context, f"{second} {preposition} {first}"):
             options.append(m)
     if not options:
         return None
@@ -177,12 +174,13 @@ def swap_word(question: str, context: str, paragraph: str, rng: random.Random) -
     question_stems = set(content_stems(question))
     targets = [m for m in _LOWER_WORD.finditer(question)
                if _stem(m.group(0)) in context_stems and not _VERB_OR_ADVERB.search(m.group(0))]
+    # The paragraph's words the question and its context lack (stop words have no stem).
+    absent = {w for w in set(_LOWER_WORD.findall(paragraph))
+              if (stem := _stem(w)) and stem not in context_stems and stem not in question_stems}
     rng.shuffle(targets)
     for match in targets:
         word = match.group(0)
-        pool = sorted({w for w in _LOWER_WORD.findall(paragraph)
-                       if w != word and w[-3:] == word[-3:] and abs(len(w) - len(word)) <= 4
-                       and (stem := _stem(w)) and stem not in context_stems and stem not in question_stems})
+        pool = sorted(w for w in absent if w != word and w[-3:] == word[-3:] and abs(len(w) - len(word)) <= 4)
         if pool:
             return question[: match.start()] + rng.choice(pool) + question[match.end():]
     return None

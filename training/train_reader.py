@@ -47,6 +47,8 @@ KIND_SHARES = {
     "made_unanswerable": 0.30,  # every swap / negation / antonym / exclusion / condition kind, as they come
 }
 REAL_KINDS = set(KIND_SHARES) - {"made_unanswerable"}
+# What --share may name: a share above, or a made kind given a share of its own.
+SHARE_KINDS = (*KIND_SHARES, *MADE_KINDS, *SUBTLE_KINDS)
 SPAN_WEIGHT = 0.5
 BATCH = 32
 
@@ -109,9 +111,8 @@ def kind_shares(overrides: list[str]) -> dict[str, float]:
             share = float(value)
         except ValueError:  # a word, or nothing after "="
             share = None
-        if kind not in (*shares, *MADE_KINDS, *SUBTLE_KINDS) or share is None or not 0.0 <= share <= 1.0:
-            raise SystemExit(f"--share wants KIND=FRACTION with KIND one of {', '.join((*KIND_SHARES, *MADE_KINDS, *SUBTLE_KINDS))}: "
-                             f"got {item!r}")
+        if kind not in SHARE_KINDS or share is None or not 0.0 <= share <= 1.0:
+            raise SystemExit(f"--share wants KIND=FRACTION with KIND one of {', '.join(SHARE_KINDS)}: got {item!r}")
         shares[kind] = share
     return shares
 
@@ -250,7 +251,7 @@ def main() -> None:
     parser.add_argument("--base", choices=BASES, default="minilm", help="the encoder to start from (reader_model)")
     parser.add_argument("--layers", type=int, default=CROSS_ENCODER_LAYERS, help="cross-encoder layers kept (lower ones)")
     parser.add_argument("--share", action="append", default=[], metavar="KIND=FRACTION",
-                        help="override a kind's share of the run (KIND_SHARES), or give a made kind (MADE_KINDS) its own; repeatable")
+                        help="override a kind's share of the run (KIND_SHARES), or give a made kind its own (SHARE_KINDS); repeatable")
     parser.add_argument("--init", type=Path, default=None,
                         help="start from these weights (a previous run's final.pt, same --base) instead of the pretrained encoder")
     args = parser.parse_args()
